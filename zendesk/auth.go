@@ -1,0 +1,286 @@
+package zendesk
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// authenticator adds credentials to a request. invalidate is called after a 401
+// invalid_token; it reports whether a retry with fresh credentials can help.
+type authenticator interface {
+	authorize(ctx context.Context, req *http.Request) error
+	invalidate(ctx context.Context, used string) bool
+	kind() string
+}
+
+// apiTokenAuth is Zendesk's API-token basic auth: "{email}/token:{token}".
+type apiTokenAuth struct {
+	email string
+	token secret
+}
+
+func (a *apiTokenAuth) authorize(_ context.Context, req *http.Request) error {
+	cred := a.email + "/token:" + a.token.reveal()
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(cred)))
+	return nil
+}
+
+func (a *apiTokenAuth) invalidate(context.Context, string) bool { return false }
+func (a *apiTokenAuth) kind() string                            { return "api-token" }
+
+// bearerAuth sends OAuth access tokens from a cache that fetches them once for all
+// concurrent callers and renews them before they expire.
+type bearerAuth struct {
+	cache *tokenCache
+	name  string
+}
+
+func (a *bearerAuth) authorize(ctx context.Context, req *http.Request) error {
+	tok, err := a.cache.token(ctx)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return nil
+}
+
+func (a *bearerAuth) invalidate(ctx context.Context, used string) bool {
+	return a.cache.invalidate(ctx, used)
+}
+
+func (a *bearerAuth) kind() string { return a.name }
+
+// tokenFetcher obtains a new token; refreshable fetchers can be asked again after a 401.
+type tokenFetcher interface {
+	fetch(ctx context.Context) (*oauth2.Token, error)
+	refreshable() bool
+}
+
+// tokenCache holds the current access token. A mutex, not a channel dance: whoever holds
+// it fetches, and everyone who was waiting then finds the fresh token.
+type tokenCache struct {
+	mu      sync.Mutex
+	fetcher tokenFetcher
+	tok     *oauth2.Token
+	early   time.Duration // renew this long before expiry
+	now     func() time.Time
+}
+
+func (c *tokenCache) valid(tok *oauth2.Token) bool {
+	if tok == nil || tok.AccessToken == "" {
+		return false
+	}
+	return tok.Expiry.IsZero() || c.now().Add(c.early).Before(tok.Expiry)
+}
+
+func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.valid(c.tok) {
+		return c.tok, nil
+	}
+	tok, err := c.fetcher.fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.tok = tok
+	return tok, nil
+}
+
+// invalidate drops the token a request was refused with, unless another caller already
+// replaced it. It reports whether asking again can give a different token.
+func (c *tokenCache) invalidate(_ context.Context, used string) bool {
+	if !c.fetcher.refreshable() {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.tok.AccessToken == used {
+		c.tok = nil
+	}
+	return true
+}
+
+// staticToken is a fixed access token (WithOAuthToken): nothing to renew.
+type staticToken struct{ tok secret }
+
+func (s staticToken) fetch(context.Context) (*oauth2.Token, error) {
+	return &oauth2.Token{AccessToken: s.tok.reveal(), TokenType: "Bearer"}, nil
+}
+func (staticToken) refreshable() bool { return false }
+
+// sourceToken adapts a caller's oauth2.TokenSource (WithTokenSource).
+type sourceToken struct{ src oauth2.TokenSource }
+
+func (s sourceToken) fetch(context.Context) (*oauth2.Token, error) {
+	tok, err := s.src.Token()
+	if err != nil {
+		return nil, fmt.Errorf("zendesk: oauth token source: %w", err)
+	}
+	return tok, nil
+}
+func (sourceToken) refreshable() bool { return true }
+
+// grantFetcher runs an OAuth grant against Zendesk's /oauth/tokens endpoint: the
+// client-credentials grant, or the refresh-token grant (rotating the refresh token when
+// Zendesk returns a new one).
+type grantFetcher struct {
+	endpoint     string
+	clientID     string
+	clientSecret secret
+	scopes       []string
+
+	mu           sync.Mutex
+	refreshToken secret // empty for client credentials
+
+	httpClient *http.Client
+	redact     redactor
+	now        func() time.Time
+	onRefresh  func(*oauth2.Token)
+}
+
+func (g *grantFetcher) refreshable() bool { return true }
+
+func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	body := map[string]string{"client_id": g.clientID, "client_secret": g.clientSecret.reveal()}
+	grant := "client_credentials"
+	if g.refreshToken != "" {
+		grant = "refresh_token"
+		body["refresh_token"] = g.refreshToken.reveal()
+	}
+	body["grant_type"] = grant
+	if len(g.scopes) > 0 {
+		body["scope"] = strings.Join(g.scopes, " ")
+	}
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.endpoint, bytes.NewReader(buf))
+	if err != nil {
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %w", grant, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	resp, err := g.httpClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, g.redact.apply(err.Error()))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		apiErr := newAPIError(resp)
+		apiErr.Description = g.redact.apply(apiErr.Description)
+		apiErr.Body = g.redact.apply(apiErr.Body)
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %w", grant, apiErr)
+	}
+	var tr struct {
+		AccessToken  string `json:"access_token"`
+		TokenType    string `json:"token_type"`
+		RefreshToken string `json:"refresh_token"`
+		ExpiresIn    int64  `json:"expires_in"`
+		Scope        string `json:"scope"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&tr); err != nil {
+		return nil, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: requestID(resp.Header), Err: err}
+	}
+	if tr.AccessToken == "" {
+		return nil, fmt.Errorf("zendesk: oauth %s grant: response has no access_token", grant)
+	}
+	tok := &oauth2.Token{AccessToken: tr.AccessToken, TokenType: firstNonEmpty(tr.TokenType, "Bearer"), RefreshToken: tr.RefreshToken}
+	if tr.ExpiresIn > 0 {
+		tok.Expiry = g.now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	}
+	if tr.RefreshToken != "" && g.refreshToken != "" {
+		g.refreshToken = secret(tr.RefreshToken)
+	}
+	if g.onRefresh != nil {
+		g.onRefresh(tok)
+	}
+	return tok, nil
+}
+
+// authTransport adds credentials to requests bound for the Zendesk host, and only to
+// those: a redirect to another host travels without them. On a 401 invalid_token it
+// renews the token once and replays the request once.
+type authTransport struct {
+	next http.RoundTripper
+	auth authenticator
+	host string // host[:port] of the base URL
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(req.URL.Host, t.host) {
+		r := req.Clone(req.Context())
+		r.Header.Del("Authorization")
+		return t.next.RoundTrip(r)
+	}
+	r := req.Clone(req.Context())
+	if err := t.auth.authorize(req.Context(), r); err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !isInvalidToken(resp) {
+		return resp, err
+	}
+	used := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !t.auth.invalidate(req.Context(), used) {
+		return resp, nil
+	}
+	replay := req.Clone(req.Context())
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return resp, nil // cannot replay a body we cannot rewind
+		}
+		body, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		replay.Body = body
+	}
+	drain(resp)
+	if err := t.auth.authorize(req.Context(), replay); err != nil {
+		return nil, err
+	}
+	return t.next.RoundTrip(replay)
+}
+
+// isInvalidToken reports whether a 401 says the bearer token is expired or revoked. It
+// peeks at the body and leaves it readable for the caller.
+func isInvalidToken(resp *http.Response) bool {
+	if strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+		return true
+	}
+	if resp.Body == nil {
+		return false
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return bytes.Contains(body, []byte("invalid_token"))
+}
+
+func drain(resp *http.Response) {
+	if resp != nil && resp.Body != nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+	}
+}
+
+// hostOf returns u's host as the auth transport compares it.
+func hostOf(u *url.URL) string { return u.Host }
+
+var errNoAuth = errors.New("zendesk: no credentials: use WithAPIToken, WithOAuthToken, WithTokenSource, WithOAuthClientCredentials or WithOAuthRefreshToken")

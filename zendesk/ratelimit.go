@@ -1,0 +1,212 @@
+package zendesk
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces requests to Zendesk. Wait blocks until one request may be sent or ctx
+// ends. Implementations must be safe for concurrent use. Plug in a shared limiter (one
+// budget across processes) with WithLimiter; if it also implements RateLimitObserver it
+// is told what every response said about the account's budget.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// RateLimitObserver is an optional interface of a Limiter: Observe is called with the
+// budget Zendesk reported on each response.
+type RateLimitObserver interface {
+	Observe(RateLimit)
+}
+
+// RateLimit is what the client knows of the account's request budget: the last values
+// Zendesk reported and what the client is pacing at.
+type RateLimit struct {
+	// Limit is the requests per minute Zendesk advertised (X-Rate-Limit or
+	// ratelimit-limit); 0 until a response has carried it.
+	Limit int
+	// Remaining is the requests left in the current window, -1 if never reported.
+	Remaining int
+	// Reset is how long until the window resets, as last reported.
+	Reset time.Duration
+	// ObservedAt is when these values were read.
+	ObservedAt time.Time
+	// PacingPerMinute is the rate the client currently sends at.
+	PacingPerMinute float64
+	// Throttled counts the 429 responses the client has received.
+	Throttled int64
+}
+
+// Default budgets. Zendesk's lowest Suite plan allows 200 requests a minute; a client
+// that has not been told its plan starts there and re-sizes from the first response.
+const (
+	defaultRequestsPerMinute     = 200
+	incrementalRequestsPerMinute = 10
+	// lowWater is the fraction of the limit below which the client spreads what remains
+	// over the time to the reset instead of sending at full pace.
+	lowWater = 0.1
+)
+
+// adaptiveLimiter is a token bucket sized from the plan and re-sized from the rate-limit
+// headers of each response. When the remaining budget runs low it slows to what is left
+// over the reset window, so a client sharing the account with others backs off before a
+// 429 rather than after.
+type adaptiveLimiter struct {
+	lim *rate.Limiter
+
+	mu         sync.Mutex
+	configured int // requests per minute the caller asked for; 0 means "use what Zendesk says"
+	advertised int
+	state      RateLimit
+}
+
+func newAdaptiveLimiter(configured int, fallback int) *adaptiveLimiter {
+	rpm := configured
+	if rpm == 0 {
+		rpm = fallback
+	}
+	l := &adaptiveLimiter{configured: configured}
+	l.lim = rate.NewLimiter(perSecond(float64(rpm)), burstFor(rpm))
+	l.state = RateLimit{Remaining: -1, PacingPerMinute: float64(rpm)}
+	return l
+}
+
+// burstFor keeps bursts small: a bucket that could send a whole minute at once would
+// overrun a server that counts fixed windows.
+func burstFor(rpm int) int {
+	b := rpm / 20
+	return max(1, min(b, 25))
+}
+
+func perSecond(rpm float64) rate.Limit { return rate.Limit(rpm / 60) }
+
+func (l *adaptiveLimiter) Wait(ctx context.Context) error {
+	if err := l.lim.Wait(ctx); err != nil {
+		// rate.Limiter fails early, with its own error, when ctx's deadline is before the
+		// next token; report it as the deadline the caller set.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if _, ok := ctx.Deadline(); ok {
+			return fmt.Errorf("%w: rate limit wait would pass the deadline", context.DeadlineExceeded)
+		}
+		return err
+	}
+	return nil
+}
+
+// Observe re-sizes the bucket from what a response reported.
+func (l *adaptiveLimiter) Observe(rl RateLimit) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rl.Limit > 0 {
+		l.advertised = rl.Limit
+	}
+	l.state.Limit, l.state.Remaining, l.state.Reset, l.state.ObservedAt = rl.Limit, rl.Remaining, rl.Reset, rl.ObservedAt
+	full := l.configured
+	if full == 0 || (l.advertised > 0 && l.advertised < full) {
+		full = l.advertised
+	}
+	if full == 0 {
+		full = int(l.state.PacingPerMinute)
+	}
+	pace := float64(full)
+	if rl.Remaining >= 0 && float64(rl.Remaining) < lowWater*float64(full) {
+		// Spread what is left over the time until the window refills.
+		reset := rl.Reset
+		if reset <= 0 {
+			reset = time.Minute
+		}
+		pace = min(pace, float64(max(rl.Remaining, 1))/reset.Minutes())
+	}
+	if pace != l.state.PacingPerMinute || l.lim.Burst() != burstFor(full) {
+		l.state.PacingPerMinute = pace
+		l.lim.SetLimit(perSecond(pace))
+		l.lim.SetBurst(min(burstFor(full), max(1, rl.Remaining)))
+	}
+}
+
+func (l *adaptiveLimiter) snapshot() RateLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.state
+}
+
+// parseRateLimit reads the account budget headers of a response. ok is false when the
+// response carried none.
+func parseRateLimit(h http.Header, now time.Time) (rl RateLimit, ok bool) {
+	rl = RateLimit{Remaining: -1, ObservedAt: now}
+	if v, err := strconv.Atoi(firstNonEmpty(h.Get("X-Rate-Limit"), h.Get("Ratelimit-Limit"))); err == nil && v > 0 {
+		rl.Limit, ok = v, true
+	}
+	if v, err := strconv.Atoi(firstNonEmpty(h.Get("X-Rate-Limit-Remaining"), h.Get("Ratelimit-Remaining"))); err == nil && v >= 0 {
+		rl.Remaining, ok = v, true
+	}
+	if v, err := strconv.Atoi(h.Get("Ratelimit-Reset")); err == nil && v >= 0 {
+		rl.Reset = time.Duration(v) * time.Second
+	}
+	return rl, ok
+}
+
+// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// limiterTransport waits on the right bucket before each attempt and reports what each
+// response says of the budget. It sits inside the retry layer, so every retry is paced.
+type limiterTransport struct {
+	next        http.RoundTripper
+	account     Limiter
+	incremental Limiter
+	throttled   *atomic.Int64
+	now         func() time.Time
+}
+
+func (t *limiterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	lim := t.account
+	if isIncremental(req.URL.Path) {
+		lim = t.incremental
+	}
+	if err := lim.Wait(req.Context()); err != nil {
+		return nil, fmt.Errorf("wait for rate limit: %w", err)
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		t.throttled.Add(1)
+	}
+	if rl, ok := parseRateLimit(resp.Header, t.now()); ok && !isIncremental(req.URL.Path) {
+		if o, ok := t.account.(RateLimitObserver); ok {
+			o.Observe(rl)
+		}
+	}
+	return resp, nil
+}
+
+func isIncremental(path string) bool {
+	return strings.Contains(path, "/api/v2/incremental/")
+}

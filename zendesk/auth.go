@@ -68,10 +68,11 @@ type tokenFetcher interface {
 	refreshable() bool
 }
 
-// tokenCache holds the current access token. A mutex, not a channel dance: whoever holds
-// it fetches, and everyone who was waiting then finds the fresh token.
+// tokenCache holds the current access token. Whoever holds the lock fetches, and
+// everyone who was waiting then finds the fresh token: one fetch for all concurrent
+// callers. The lock is a channel so that a waiter can give up when its context ends.
 type tokenCache struct {
-	mu      sync.Mutex
+	lock    chan struct{} // capacity 1
 	fetcher tokenFetcher
 	tok     *oauth2.Token
 	early   time.Duration // renew this long before expiry
@@ -85,9 +86,22 @@ func (c *tokenCache) valid(tok *oauth2.Token) bool {
 	return tok.Expiry.IsZero() || c.now().Add(c.early).Before(tok.Expiry)
 }
 
+func (c *tokenCache) acquire(ctx context.Context) error {
+	select {
+	case c.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *tokenCache) release() { <-c.lock }
+
 func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if err := c.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("zendesk: wait for oauth token: %w", err)
+	}
+	defer c.release()
 	if c.valid(c.tok) {
 		return c.tok, nil
 	}
@@ -101,12 +115,14 @@ func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
 
 // invalidate drops the token a request was refused with, unless another caller already
 // replaced it. It reports whether asking again can give a different token.
-func (c *tokenCache) invalidate(_ context.Context, used string) bool {
+func (c *tokenCache) invalidate(ctx context.Context, used string) bool {
 	if !c.fetcher.refreshable() {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	if c.acquire(ctx) != nil {
+		return false
+	}
+	defer c.release()
 	if c.tok != nil && c.tok.AccessToken == used {
 		c.tok = nil
 	}

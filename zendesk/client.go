@@ -166,7 +166,7 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 
 func (c *Client) newAuthenticator(cfg *config, inner http.RoundTripper, timeout time.Duration) (authenticator, error) {
 	cache := func(f tokenFetcher) *tokenCache {
-		return &tokenCache{fetcher: f, early: cfg.tokenEarly, now: func() time.Time { return c.now() }}
+		return &tokenCache{lock: make(chan struct{}, 1), fetcher: f, early: cfg.tokenEarly, now: func() time.Time { return c.now() }}
 	}
 	switch {
 	case cfg.apiToken != "":

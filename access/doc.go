@@ -1,0 +1,52 @@
+// Package access is zgov's portable model of who has which access, and the
+// service-provider interface through which systems are read and changed.
+//
+// # Model
+//
+// A Resource is anything access is granted on or to: users, groups,
+// organizations, roles. An Entitlement is a permission a resource offers
+// (membership of a group, assignment of a role); its Purpose says which, and
+// GrantableTo lists the resource types that can hold it. A Grant says that a
+// principal (a resource, usually a user) holds an entitlement. The three are
+// interfaces, so backends can return their own rich types; ResourceRecord,
+// EntitlementRecord and GrantRecord are the plain implementations.
+//
+// Every item has a stable string ID:
+//
+//	resource     type:id                      user:12345
+//	entitlement  type:id:slug                 group:360001:member
+//	grant        entitlementID@type:id        group:360001:member@user:12345
+//
+// ParseResourceID, ParseEntitlementID and ParseGrantID validate and split
+// them; errors wrap ErrMalformedID.
+//
+// Attributes are string-to-string maps, so that snapshots round-trip through
+// JSON exactly; backends format other values as strings.
+//
+// # Backends
+//
+// A Backend describes itself (Info), exposes its content as Streams, and
+// grants and revokes. Streams exist so a backend can read each collection of
+// the underlying system once: the Zendesk backend's users stream emits user
+// resources together with the role grants found on each user object. Grant
+// and Revoke are idempotent, reporting StatusAlreadyGranted and
+// StatusAlreadyRevoked, and fail with ErrUnknownEntitlement,
+// ErrUnknownPrincipal, ErrNotGrantable or ErrUnsupported. Backends may also
+// implement optional capabilities, discovered by type assertion as in
+// database/sql: RequestCounter and PrincipalGrantsLister (used by GrantsFor,
+// which falls back to a full sync).
+//
+// The memaccess package is an in-memory backend; accesstest is the
+// conformance suite every backend passes.
+//
+// # Snapshots
+//
+// Sync runs a backend's streams concurrently into a Snapshot: validated
+// (duplicate IDs, dangling references and ungrantable principals are a
+// *ConsistencyError), sorted, hashed and stamped with Provenance. It reports
+// progress through SyncOptions.Progress and stops when its context is
+// cancelled. Snapshots are saved as canonical JSON, one item per line, and
+// loaded again with their hash verified; the same content always has the
+// same bytes and the same hash. Diff lists what changed between two
+// snapshots.
+package access

@@ -1,0 +1,371 @@
+package zendesk
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"golang.org/x/oauth2"
+)
+
+const (
+	testClientID     = "zgov-client"
+	testClientSecret = "s3cr3t-client-secret-abcdef"
+	tokenURL         = "https://example.zendesk.com/oauth/tokens"
+)
+
+// tokenServer issues numbered access tokens and counts grants.
+type tokenServer struct {
+	grants    atomic.Int32
+	expiresIn int
+	mu        sync.Mutex
+	bodies    []map[string]string
+}
+
+func (s *tokenServer) responder(r *http.Request) (*http.Response, error) {
+	var body map[string]string
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		return httpmock.NewStringResponse(400, `{"error":"invalid_request"}`), nil
+	}
+	s.mu.Lock()
+	s.bodies = append(s.bodies, body)
+	s.mu.Unlock()
+	if body["client_secret"] != testClientSecret {
+		return httpmock.NewStringResponse(401, fmt.Sprintf(`{"error":"invalid_client","error_description":"bad secret %s"}`, body["client_secret"])), nil
+	}
+	n := s.grants.Add(1)
+	// Let concurrent callers pile up behind the first fetch.
+	time.Sleep(10 * time.Millisecond)
+	return httpmock.NewJsonResponse(200, map[string]any{
+		"access_token": fmt.Sprintf("access-%d", n), "token_type": "bearer",
+		"expires_in": s.expiresIn, "refresh_token": fmt.Sprintf("refresh-%d", n), "scope": "read write",
+	})
+}
+
+// bearerChecker answers 200 for the current token and 401 invalid_token otherwise.
+func bearerChecker(valid func(string) bool, seen *[]string, mu *sync.Mutex) httpmock.Responder {
+	return func(r *http.Request) (*http.Response, error) {
+		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		mu.Lock()
+		*seen = append(*seen, tok)
+		mu.Unlock()
+		if !valid(tok) {
+			return httpmock.NewStringResponse(401, `{"error":"invalid_token","error_description":"The access token provided is expired, revoked, malformed or invalid for other reasons."}`), nil
+		}
+		return httpmock.NewStringResponse(200, `{"user":{"id":1,"name":"A"}}`), nil
+	}
+}
+
+func TestOAuthConcurrentFirstCallsShareOneFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := &tokenServer{expiresIn: 7200}
+		c, mock := mockClient(t)
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthClientCredentials(testClientID, testClientSecret, "read", "write"), WithRateLimit(60000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("POST", tokenURL, ts.responder)
+		var seen []string
+		var mu sync.Mutex
+		mock.RegisterResponder("GET", usersURL, bearerChecker(func(s string) bool { return s == "access-1" }, &seen, &mu))
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+					t.Errorf("Get: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := ts.grants.Load(); got != 1 {
+			t.Errorf("token requests = %d, want 1 for 20 concurrent first calls", got)
+		}
+		b := ts.bodies[0]
+		if b["grant_type"] != "client_credentials" || b["client_id"] != testClientID || b["scope"] != "read write" {
+			t.Errorf("token request body = %v", b)
+		}
+	})
+}
+
+func TestOAuthRefreshesBeforeExpiry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := &tokenServer{expiresIn: 600}
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthClientCredentials(testClientID, testClientSecret), WithTokenRefreshMargin(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("POST", tokenURL, ts.responder)
+		var seen []string
+		var mu sync.Mutex
+		mock.RegisterResponder("GET", usersURL, bearerChecker(func(string) bool { return true }, &seen, &mu))
+		for _, wait := range []time.Duration{0, 8 * time.Minute, time.Minute + time.Second} {
+			time.Sleep(wait)
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// At 0 and 8m the first token (600s, renewed 60s early) is good; at 9m01s it is not.
+		want := []string{"access-1", "access-1", "access-2"}
+		if fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Errorf("tokens sent = %v, want %v", seen, want)
+		}
+	})
+}
+
+func TestOAuthInvalidTokenRefreshesOnceAndReplaysOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := &tokenServer{expiresIn: 7200}
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthClientCredentials(testClientID, testClientSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("POST", tokenURL, ts.responder)
+		var seen []string
+		var mu sync.Mutex
+		revoked := map[string]bool{"access-1": true}
+		mock.RegisterResponder("PUT", usersURL, func(r *http.Request) (*http.Response, error) {
+			body, _ := io.ReadAll(r.Body)
+			if !bytes.Contains(body, []byte(`"suspended":true`)) {
+				t.Errorf("replayed body = %q, want the original body", body)
+			}
+			return bearerChecker(func(s string) bool { return !revoked[s] }, &seen, &mu)(r)
+		})
+		// access-1 is revoked server-side: one refresh, one replay, success.
+		if _, _, err := c.Users.Suspend(t.Context(), 1); err != nil {
+			t.Fatalf("Suspend: %v", err)
+		}
+		if fmt.Sprint(seen) != "[access-1 access-2]" || ts.grants.Load() != 2 {
+			t.Errorf("tokens sent = %v, grants = %d; want [access-1 access-2], 2", seen, ts.grants.Load())
+		}
+		// Now every token is refused: one refresh, one replay, then the 401 comes back.
+		seen = nil
+		revoked = map[string]bool{"access-2": true, "access-3": true, "access-4": true}
+		_, _, err = c.Users.Suspend(t.Context(), 1)
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Code != "invalid_token" || !errors.Is(err, ErrUnauthorized) {
+			t.Fatalf("err = %v, want 401 invalid_token *APIError", err)
+		}
+		if len(seen) != 2 || ts.grants.Load() != 3 {
+			t.Errorf("sent %v with %d grants; want exactly one refresh and one replay", seen, ts.grants.Load())
+		}
+	})
+}
+
+func TestOAuthRefreshTokenGrantRotates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ts := &tokenServer{expiresIn: 120}
+		mock := httpmock.NewMockTransport()
+		var hooked []string
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthRefreshToken(testClientID, testClientSecret, "refresh-0"),
+			WithTokenRefreshHook(func(tok *oauth2.Token) { hooked = append(hooked, tok.RefreshToken) }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("POST", tokenURL, ts.responder)
+		var seen []string
+		var mu sync.Mutex
+		mock.RegisterResponder("GET", usersURL, bearerChecker(func(string) bool { return true }, &seen, &mu))
+		for range 2 {
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(2 * time.Minute)
+		}
+		if len(ts.bodies) != 2 || ts.bodies[0]["grant_type"] != "refresh_token" || ts.bodies[0]["refresh_token"] != "refresh-0" || ts.bodies[1]["refresh_token"] != "refresh-1" {
+			t.Errorf("grant bodies = %v, want refresh-0 then the rotated refresh-1", ts.bodies)
+		}
+		if fmt.Sprint(hooked) != "[refresh-1 refresh-2]" {
+			t.Errorf("hook saw %v", hooked)
+		}
+	})
+}
+
+func TestStaticOAuthTokenAndTokenSource(t *testing.T) {
+	c, mock := mockClient(t)
+	c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithOAuthToken("fixed-token-value"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	var mu sync.Mutex
+	mock.RegisterResponder("GET", usersURL, bearerChecker(func(s string) bool { return s == "from-source" }, &seen, &mu))
+	if _, _, err := c.Users.Get(t.Context(), 1); !errors.Is(err, ErrUnauthorized) || len(seen) != 1 {
+		t.Errorf("static token refused: err = %v, sent %d (a static token cannot be renewed: no replay)", err, len(seen))
+	}
+	c, err = NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "from-source"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+		t.Errorf("token source: %v", err)
+	}
+}
+
+func TestAPITokenHeader(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
+		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(testEmail+"/token:"+testToken))
+		if got := r.Header.Get("Authorization"); got != want {
+			t.Errorf("Authorization = %q, want %q", got, want)
+		}
+		if r.Header.Get("Accept") != "application/json" || !strings.HasPrefix(r.Header.Get("User-Agent"), "zgov") {
+			t.Errorf("headers = %v", r.Header)
+		}
+		return okUser(r)
+	})
+	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRedirectToOtherHostCarriesNoCredentials(t *testing.T) {
+	var leaked atomic.Value
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization"))
+		writeJSON(w, 200, `{"user":{"id":1}}`)
+	}))
+	defer other.Close()
+	zd := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			t.Error("the Zendesk host itself got no credentials")
+		}
+		http.Redirect(w, r, other.URL+"/elsewhere", http.StatusFound)
+	}))
+	defer zd.Close()
+	c, err := NewClient("example", WithBaseURL(zd.URL), WithAPIToken(testEmail, testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := leaked.Load().(string); got != "" {
+		t.Errorf("redirect to another host carried Authorization %q", got)
+	}
+}
+
+// TestSecretsNeverRendered checks every rendering of clients, options and errors, and
+// every log line, for the credentials.
+func TestSecretsNeverRendered(t *testing.T) {
+	const apiToken = "apitoken-SECRET-1234567890"
+	const accessToken = "access-SECRET-0987654321"
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	secrets := []string{apiToken, testClientSecret, accessToken, "refresh-SECRET-111"}
+
+	mock := httpmock.NewMockTransport()
+	mock.RegisterResponder("POST", tokenURL, func(r *http.Request) (*http.Response, error) {
+		// A token endpoint that echoes the secret back in its error must not leak it.
+		b, _ := io.ReadAll(r.Body)
+		if bytes.Contains(b, []byte("refresh_token")) {
+			return httpmock.NewStringResponse(400, `{"error":"invalid_grant","error_description":"refresh token refresh-SECRET-111 and secret `+testClientSecret+` rejected"}`), nil
+		}
+		return httpmock.NewJsonResponse(200, map[string]any{"access_token": accessToken, "expires_in": 3600})
+	})
+	mock.RegisterResponder("GET", usersURL, httpmock.NewStringResponder(500, `{"error":"boom"}`))
+
+	var rendered []string
+	opts := []Option{WithAPIToken(testEmail, apiToken), WithOAuthClientCredentials(testClientID, testClientSecret)}
+	for _, o := range opts {
+		rendered = append(rendered, fmt.Sprintf("%v %+v %#v", o, o, o))
+	}
+	clients := []*Client{}
+	for _, auth := range []Option{
+		WithAPIToken(testEmail, apiToken),
+		WithOAuthClientCredentials(testClientID, testClientSecret),
+		WithOAuthRefreshToken(testClientID, testClientSecret, "refresh-SECRET-111"),
+		WithOAuthToken(accessToken),
+	} {
+		c, err := NewClient("example", auth, WithHTTPClient(&http.Client{Transport: mock}), WithLogger(logger), WithMaxRetries(1), WithRetryWait(time.Millisecond, time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
+		_, _, err = c.Users.Get(t.Context(), 1)
+		if err == nil {
+			t.Fatal("want an error")
+		}
+		rendered = append(rendered, err.Error(), fmt.Sprintf("%v %+v %#v", err, err, err))
+		rendered = append(rendered, fmt.Sprintf("%v %+v %#v %s %q", c, c, c, c, c))
+	}
+	rendered = append(rendered, logs.String())
+	s := secret(apiToken)
+	rendered = append(rendered, fmt.Sprintf("%v %+v %#v %s %q %x", s, s, s, s, s, s))
+	for _, r := range rendered {
+		for _, sec := range secrets {
+			if strings.Contains(r, sec) {
+				t.Errorf("secret %q rendered in: %s", sec, r)
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "zendesk request") {
+		t.Errorf("expected request log lines, got %q", logs.String())
+	}
+}
+
+func TestNewClientValidation(t *testing.T) {
+	auth := WithAPIToken(testEmail, testToken)
+	tests := []struct {
+		name      string
+		subdomain string
+		opts      []Option
+		wantErr   string
+	}{
+		{"ok", "acme", []Option{auth}, ""},
+		{"uppercase ok", "Acme-1", []Option{auth}, ""},
+		{"empty", "", []Option{auth}, "subdomain is empty"},
+		{"host instead", "acme.zendesk.com", []Option{auth}, "contains a dot"},
+		{"bad chars", "ac_me", []Option{auth}, "not a valid DNS label"},
+		{"leading hyphen", "-acme", []Option{auth}, "not a valid DNS label"},
+		{"too long", strings.Repeat("a", 64), []Option{auth}, "longer than 63"},
+		{"no auth", "acme", nil, "no credentials"},
+		{"two auths", "acme", []Option{auth, WithOAuthToken("x")}, "more than one"},
+		{"bad email", "acme", []Option{WithAPIToken("nobody", "t")}, "not an email"},
+		{"empty token", "acme", []Option{WithAPIToken(testEmail, "")}, "token is empty"},
+		{"http remote", "acme", []Option{auth, WithBaseURL("http://example.com")}, "only for loopback"},
+		{"http loopback", "acme", []Option{auth, WithBaseURL("http://127.0.0.1:8080")}, ""},
+		{"http localhost", "acme", []Option{auth, WithBaseURL("http://localhost:8080/")}, ""},
+		{"https remote", "acme", []Option{auth, WithBaseURL("https://proxy.example.com")}, ""},
+		{"ftp", "acme", []Option{auth, WithBaseURL("ftp://127.0.0.1")}, "scheme"},
+		{"userinfo", "acme", []Option{auth, WithBaseURL("https://u:p@example.com")}, "credentials in the URL"},
+		{"rate", "acme", []Option{auth, WithRateLimit(0)}, "not positive"},
+		{"page size", "acme", []Option{auth, WithPageSize(101)}, "between 1 and 100"},
+		{"retries", "acme", []Option{auth, WithMaxRetries(-1)}, "negative"},
+		{"nil http client", "acme", []Option{auth, WithHTTPClient(nil)}, "nil"},
+		{"user agent newline", "acme", []Option{auth, WithUserAgent("a\nb")}, "user agent"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewClient(tt.subdomain, tt.opts...)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Errorf("NewClient: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,300 @@
+package zendesk
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fastWait polls every millisecond, so tests of Wait take no time.
+var fastWait = &WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 2 * time.Millisecond}
+
+func TestJobStatusesEndpoints(t *testing.T) {
+	t.Parallel()
+	testEndpoints(t, []endpointCase{
+		{name: "get", method: "GET", path: "/api/v2/job_statuses/8b726e606741012ffc2d782bcb7848fe", status: 200,
+			answer: string(fixture(t, "oas-examples/ShowJobStatus__200__ShowJobStatusResponseExample.json")),
+			want: &JobStatus{ID: "8b726e606741012ffc2d782bcb7848fe", URL: "https://company.zendesk.com/api/v2/job_statuses/8b726e606741012ffc2d782bcb7848fe",
+				Status: JobStatusCompleted, Total: 2, Progress: 2, Message: "Completed at Fri Apr 13 02:51:53 +0000 2012",
+				Results: []JobResult{{ID: 380, Action: "update", Status: "Updated", Success: Ptr(true)}}},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				j, _, err := c.JobStatuses.Get(ctx, "8b726e606741012ffc2d782bcb7848fe")
+				return j, err
+			}},
+		{name: "get many", method: "GET", path: "/api/v2/job_statuses/show_many", status: 200,
+			query:  url.Values{"ids": {"8b726e606741012ffc2d782bcb7848fe,e7665094164c498781ebe4c8db6d2af5"}},
+			answer: string(fixture(t, "oas-examples/ShowManyJobStatuses__200__JobStatusesResponseExample.json")),
+			want: []JobStatus{
+				{ID: "8b726e606741012ffc2d782bcb7848fe", Status: JobStatusCompleted},
+				{ID: "e7665094164c498781ebe4c8db6d2af5", Status: JobStatusCompleted},
+			},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.JobStatuses.GetMany(ctx, []string{"8b726e606741012ffc2d782bcb7848fe", "e7665094164c498781ebe4c8db6d2af5"})
+			}},
+	})
+}
+
+func TestJobStatusesList(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	servePages(t, c, mux, "/api/v2/job_statuses",
+		`{"job_statuses":[{"id":"a","status":"completed"},{"id":"b","status":"working"}],"meta":{"has_more":true},"links":{"next":"NEXT"}}`,
+		`{"job_statuses":[{"id":"c","status":"queued","results":null}],"meta":{"has_more":false}}`)
+	got, err := Collect(c.JobStatuses.List(t.Context()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []JobStatus{{ID: "a", Status: JobStatusCompleted}, {ID: "b", Status: JobStatusWorking}, {ID: "c", Status: JobStatusQueued}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jobs (-want +got):\n%s", diff)
+	}
+}
+
+// serveJob answers /api/v2/job_statuses/{id} with the given bodies in turn (the last one
+// repeated) and counts the polls.
+func serveJob(t *testing.T, mux *http.ServeMux, id string, bodies ...string) *atomic.Int32 {
+	t.Helper()
+	var polls atomic.Int32
+	mux.HandleFunc("/api/v2/job_statuses/"+id, func(w http.ResponseWriter, r *http.Request) {
+		testMethod(t, r, "GET")
+		testQuery(t, r, nil)
+		n := int(polls.Add(1))
+		writeJSON(w, 200, bodies[min(n, len(bodies))-1])
+	})
+	return &polls
+}
+
+func TestJobStatusesWaitCompletes(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	polls := serveJob(t, mux, "j1",
+		`{"job_status":{"id":"j1","status":"queued","total":2,"progress":null,"results":null}}`,
+		`{"job_status":{"id":"j1","status":"working","total":2,"progress":1,"results":[{"id":244,"index":0}]}}`,
+		`{"job_status":{"id":"j1","status":"completed","total":2,"progress":2,"message":"Completed at 2018-03-08 10:07:04 +0000","results":[{"id":244,"index":0},{"id":245,"index":1}]}}`)
+	job, err := c.JobStatuses.Wait(t.Context(), "j1", fastWait)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &JobStatus{ID: "j1", Status: JobStatusCompleted, Total: 2, Progress: 2, Message: "Completed at 2018-03-08 10:07:04 +0000",
+		Results: []JobResult{{ID: 244, Index: Ptr(0)}, {ID: 245, Index: Ptr(1)}}}
+	if diff := cmp.Diff(want, job); diff != "" {
+		t.Errorf("job (-want +got):\n%s", diff)
+	}
+	if n := polls.Load(); n != 3 {
+		t.Errorf("polls = %d, want 3 (queued, working, completed)", n)
+	}
+}
+
+func TestJobStatusesWaitFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		final      string
+		wantStatus string
+		wantFailed []JobResult
+		wantMsg    []string // substrings of the error
+	}{
+		{"completed with a failed item",
+			`{"job_status":{"id":"j2","status":"completed","total":2,"progress":2,"results":[{"id":244,"action":"create","status":"Created","success":true},{"id":245,"action":"create","success":false,"error":"PermissionDenied","details":"User 245 is not an agent"}]}}`,
+			JobStatusCompleted,
+			[]JobResult{{ID: 245, Action: "create", Success: Ptr(false), Error: "PermissionDenied", Details: "User 245 is not an agent"}},
+			[]string{"job j2 completed with 1 failed item", "id 245 create: PermissionDenied: User 245 is not an agent"}},
+		{"failed",
+			`{"job_status":{"id":"j2","status":"failed","total":2,"progress":0,"message":"Job failed: internal error","results":null}}`,
+			JobStatusFailed, nil,
+			[]string{"job j2 failed", "Job failed: internal error"}},
+		{"killed",
+			`{"job_status":{"id":"j2","status":"killed","results":[]}}`,
+			JobStatusKilled, nil,
+			[]string{"job j2 killed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, mux := setup(t)
+			serveJob(t, mux, "j2", `{"job_status":{"id":"j2","status":"working"}}`, tt.final)
+			job, err := c.JobStatuses.Wait(t.Context(), "j2", fastWait)
+			var jobErr *JobError
+			if !errors.As(err, &jobErr) {
+				t.Fatalf("err = %v, want a *JobError", err)
+			}
+			if job == nil || job.Status != tt.wantStatus {
+				t.Fatalf("job = %+v, want the final status %s with the error", job, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.wantFailed, jobErr.Failed); diff != "" {
+				t.Errorf("failed items (-want +got):\n%s", diff)
+			}
+			if jobErr.JobID != "j2" || jobErr.Status != tt.wantStatus {
+				t.Errorf("JobError = %+v", jobErr)
+			}
+			for _, s := range tt.wantMsg {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestJobStatusesWaitHonoursContext(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	polls := serveJob(t, mux, "j3", `{"job_status":{"id":"j3","status":"queued"}}`)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	job, err := c.JobStatuses.Wait(ctx, "j3", &WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 5 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+	if job == nil || job.Status != JobStatusQueued {
+		t.Errorf("job = %+v, want the last status seen", job)
+	}
+	if polls.Load() < 2 {
+		t.Errorf("polls = %d, want several before the deadline", polls.Load())
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Wait took %s after a 30ms deadline", d)
+	}
+}
+
+// TestJobStatusesWaitBacksOff shows the wait between polls grows to MaxPollInterval:
+// with a 1ms start and a 40ms cap, 100ms allow far fewer polls than 100.
+func TestJobStatusesWaitBacksOff(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	polls := serveJob(t, mux, "j4", `{"job_status":{"id":"j4","status":"working"}}`)
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.JobStatuses.Wait(ctx, "j4", &WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 40 * time.Millisecond})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	// Waits 1+2+4+8+16+32(cap 40)+40... reach 100ms after about 8 polls.
+	if n := polls.Load(); n > 12 {
+		t.Errorf("polls = %d in 100ms, want at most 12 with backoff", n)
+	}
+}
+
+func TestJobStatusesWaitPollError(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	mux.HandleFunc("/api/v2/job_statuses/gone", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 404, `{"error":"RecordNotFound","description":"Not found"}`)
+	})
+	_, err := c.JobStatuses.Wait(t.Context(), "gone", fastWait)
+	if !IsNotFound(err) || !strings.Contains(err.Error(), "wait for job gone") {
+		t.Errorf("err = %v, want a not-found naming the job", err)
+	}
+}
+
+func TestJobStatusDecoding(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		json string
+		want JobStatus
+	}{
+		{"results list", `{"id":"a","status":"completed","results":[{"id":1,"index":0}]}`,
+			JobStatus{ID: "a", Status: "completed", Results: []JobResult{{ID: 1, Index: Ptr(0)}}}},
+		{"results object (permanent ticket deletion)", `{"id":"a","status":"completed","results":{"success":true}}`,
+			JobStatus{ID: "a", Status: "completed", Results: []JobResult{{Success: Ptr(true)}}}},
+		{"results null, nullable counters", `{"id":"a","status":"queued","results":null,"total":null,"progress":null,"message":null}`,
+			JobStatus{ID: "a", Status: "queued"}},
+		{"no results", `{"id":"a","status":"queued","job_type":"Bulk Create Group Memberships"}`,
+			JobStatus{ID: "a", Status: "queued", JobType: "Bulk Create Group Memberships"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got JobStatus
+			if err := json.Unmarshal([]byte(tt.json), &got); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	var bad JobStatus
+	if err := json.Unmarshal([]byte(`{"id":"a","results":"oops"}`), &bad); err == nil {
+		t.Error(`"results":"oops" decoded without error`)
+	}
+}
+
+func TestJobStatusDoneAndFailed(t *testing.T) {
+	t.Parallel()
+	ok, failed := JobResult{ID: 1, Success: Ptr(true)}, JobResult{ID: 2, Success: Ptr(false), Error: "E"}
+	errOnly := JobResult{ID: 3, Error: "InvalidValue"}
+	tests := []struct {
+		status     string
+		results    []JobResult
+		wantDone   bool
+		wantFailed []JobResult
+	}{
+		{JobStatusQueued, nil, false, nil},
+		{JobStatusWorking, []JobResult{failed}, false, []JobResult{failed}},
+		{JobStatusCompleted, []JobResult{ok, {ID: 4, Index: Ptr(1)}}, true, nil},
+		{JobStatusCompleted, []JobResult{ok, failed, errOnly}, true, []JobResult{failed, errOnly}},
+		{JobStatusFailed, nil, true, nil},
+		{JobStatusKilled, nil, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%d", tt.status, len(tt.results)), func(t *testing.T) {
+			t.Parallel()
+			j := &JobStatus{Status: tt.status, Results: tt.results}
+			if j.Done() != tt.wantDone {
+				t.Errorf("Done = %v, want %v", j.Done(), tt.wantDone)
+			}
+			if diff := cmp.Diff(tt.wantFailed, j.Failed()); diff != "" {
+				t.Errorf("Failed (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestJobErrorListsAtMostTen(t *testing.T) {
+	t.Parallel()
+	e := &JobError{JobID: "j", Status: JobStatusCompleted}
+	for i := range 12 {
+		e.Failed = append(e.Failed, JobResult{ID: int64(100 + i), Index: Ptr(i), Success: Ptr(false), Error: "E"})
+	}
+	msg := e.Error()
+	for _, want := range []string{"job j completed with 12 failed item(s)", "item 0 (id 100): E", "item 9 (id 109)", "and 2 more"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "id 110") {
+		t.Errorf("%q lists more than ten items", msg)
+	}
+}
+
+func TestJobStatusesValidation(t *testing.T) {
+	t.Parallel()
+	testValidation(t, []validationCase{
+		{"get empty id", func(ctx context.Context, c *Client) error { _, _, err := c.JobStatuses.Get(ctx, ""); return err }, "job id is required"},
+		{"get many empty id", func(ctx context.Context, c *Client) error {
+			_, err := c.JobStatuses.GetMany(ctx, []string{"a", ""})
+			return err
+		}, `ids[1] "" is not a job id`},
+		{"get many comma", func(ctx context.Context, c *Client) error {
+			_, err := c.JobStatuses.GetMany(ctx, []string{"a,b"})
+			return err
+		}, "is not a job id"},
+		{"wait empty id", func(ctx context.Context, c *Client) error { _, err := c.JobStatuses.Wait(ctx, "", nil); return err }, "job id is required"},
+		{"wait negative interval", func(ctx context.Context, c *Client) error {
+			_, err := c.JobStatuses.Wait(ctx, "j", &WaitOptions{PollInterval: -time.Second})
+			return err
+		}, "must not be negative"},
+	})
+}

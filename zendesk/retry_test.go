@@ -1,0 +1,299 @@
+package zendesk
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+)
+
+// mockClient returns a client whose innermost transport is an httpmock transport, so the
+// retry and limiter layers stay in the path while no network is used.
+func mockClient(t *testing.T, opts ...Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mock := httpmock.NewMockTransport()
+	base := []Option{
+		WithHTTPClient(&http.Client{Transport: mock}),
+		WithAPIToken(testEmail, testToken),
+		WithRateLimit(60000),
+	}
+	c, err := NewClient("example", append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, mock
+}
+
+const usersURL = "https://example.zendesk.com/api/v2/users/1"
+
+// sequence answers with each responder in turn, the last one repeating, and counts calls.
+func sequence(calls *atomic.Int32, rs ...httpmock.Responder) httpmock.Responder {
+	return func(r *http.Request) (*http.Response, error) {
+		i := int(calls.Add(1)) - 1
+		return rs[min(i, len(rs)-1)](r)
+	}
+}
+
+func withHeader(r httpmock.Responder, kv ...string) httpmock.Responder {
+	return r.HeaderAdd(http.Header{kv[0]: {kv[1]}})
+}
+
+var okUser = httpmock.NewStringResponder(200, `{"user":{"id":1,"name":"A"}}`)
+
+func TestRetryAfter(t *testing.T) {
+	tests := []struct {
+		name       string
+		first      httpmock.Responder
+		wantWait   time.Duration
+		wantCalls  int32
+		wantErr    bool
+		wantStatus int
+	}{
+		{"429 seconds", withHeader(httpmock.NewStringResponder(429, `{"error":"APIRateLimitExceeded"}`), "Retry-After", "7"), 7 * time.Second, 2, false, 0},
+		{"429 http date", withHeader(httpmock.NewStringResponder(429, ``), "Retry-After", "Sat, 01 Jan 2000 00:00:30 GMT"), 30 * time.Second, 2, false, 0},
+		{"429 html body", withHeader(httpmock.NewStringResponder(429, `<html><body>Rate limit for ticket updates exceeded, please wait</body></html>`).HeaderAdd(http.Header{"Content-Type": {"text/html"}}), "Retry-After", "3"), 3 * time.Second, 2, false, 0},
+		{"503 with retry-after", withHeader(httpmock.NewStringResponder(503, ``), "Retry-After", "4"), 4 * time.Second, 2, false, 0},
+		{"503 without retry-after", httpmock.NewStringResponder(503, `<html>maintenance</html>`), 0, 2, false, 0},
+		{"502", httpmock.NewStringResponder(502, `bad gateway`), 0, 2, false, 0},
+		{"501 not retried", httpmock.NewStringResponder(501, `{"error":"NotImplemented"}`), 0, 1, true, 501},
+		{"404 not retried", httpmock.NewStringResponder(404, `{"error":"RecordNotFound","description":"Not found"}`), 0, 1, true, 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				if strings.Contains(tt.name, "date") {
+					// The bubble's clock starts at 2000-01-01 00:00:00 UTC.
+					if now := time.Now().UTC(); now.Year() != 2000 {
+						t.Skipf("synctest clock starts at %v, not 2000", now)
+					}
+				}
+				c, mock := mockClient(t, WithRetryWait(time.Second, time.Second))
+				var calls atomic.Int32
+				mock.RegisterResponder("GET", usersURL, sequence(&calls, tt.first, okUser))
+				start := time.Now()
+				_, _, err := c.Users.Get(t.Context(), 1)
+				waited := time.Since(start)
+				if calls.Load() != tt.wantCalls {
+					t.Errorf("calls = %d, want %d", calls.Load(), tt.wantCalls)
+				}
+				if tt.wantErr {
+					var apiErr *APIError
+					if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.wantStatus {
+						t.Fatalf("err = %v, want *APIError %d", err, tt.wantStatus)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.wantWait > 0 && (waited < tt.wantWait || waited > tt.wantWait+time.Second) {
+					t.Errorf("waited %s, want about %s (Retry-After)", waited, tt.wantWait)
+				}
+			})
+		})
+	}
+}
+
+func TestRetryAfterAboveCapFailsFast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t, WithRetryAfterCap(time.Minute))
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", usersURL, sequence(&calls,
+			withHeader(httpmock.NewStringResponder(429, `{"error":"APIRateLimitExceeded","description":"Number of allowed API requests per minute exceeded"}`), "Retry-After", "3600"), okUser))
+		start := time.Now()
+		_, _, err := c.Users.Get(t.Context(), 1)
+		if waited := time.Since(start); waited > 0 {
+			t.Errorf("slept %s; a Retry-After above the cap must not be slept for", waited)
+		}
+		var rl *RateLimitError
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want *RateLimitError", err)
+		}
+		if rl.RetryAfter != time.Hour || rl.Code != "APIRateLimitExceeded" {
+			t.Errorf("RateLimitError = %+v", rl)
+		}
+		if !IsRateLimited(err) || calls.Load() != 1 {
+			t.Errorf("IsRateLimited = %v, calls = %d", IsRateLimited(err), calls.Load())
+		}
+		if c.RateLimit().Throttled != 1 {
+			t.Errorf("Throttled = %d, want 1", c.RateLimit().Throttled)
+		}
+	})
+}
+
+func TestRetriesExhaustedKeepTypedError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t, WithMaxRetries(2))
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", usersURL, sequence(&calls,
+			withHeader(httpmock.NewStringResponder(429, `<html><head><title>Too Many Requests</title></head></html>`), "Retry-After", "1")))
+		_, _, err := c.Users.Get(t.Context(), 1)
+		var rl *RateLimitError
+		if !errors.As(err, &rl) {
+			t.Fatalf("err = %v, want *RateLimitError after retries", err)
+		}
+		if calls.Load() != 3 {
+			t.Errorf("calls = %d, want 3 (1 + 2 retries)", calls.Load())
+		}
+		if rl.Body != "Too Many Requests" || rl.RetryAfter != time.Second {
+			t.Errorf("HTML 429 decoded as %+v", rl.APIError)
+		}
+	})
+}
+
+func TestPOSTNotRetriedOnUnknownOutcome(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		var calls atomic.Int32
+		mock.RegisterResponder("POST", "https://example.zendesk.com/api/v2/users",
+			sequence(&calls, httpmock.NewStringResponder(500, `{"error":"InternalError"}`), httpmock.NewStringResponder(201, `{"user":{"id":1}}`)))
+		_, _, err := c.Users.Create(t.Context(), &CreateUserRequest{Name: "A"})
+		if err == nil || calls.Load() != 1 {
+			t.Errorf("err = %v, calls = %d: a POST create must not be repeated after a 500", err, calls.Load())
+		}
+		// A 429 means Zendesk did not process it: retry.
+		calls.Store(0)
+		mock.RegisterResponder("POST", "https://example.zendesk.com/api/v2/users",
+			sequence(&calls, withHeader(httpmock.NewStringResponder(429, ``), "Retry-After", "1"), httpmock.NewStringResponder(201, `{"user":{"id":1}}`)))
+		if _, _, err := c.Users.Create(t.Context(), &CreateUserRequest{Name: "A"}); err != nil || calls.Load() != 2 {
+			t.Errorf("after 429: err = %v, calls = %d, want success on the second call", err, calls.Load())
+		}
+		// create_or_update is idempotent: retried after a 500.
+		calls.Store(0)
+		mock.RegisterResponder("POST", "https://example.zendesk.com/api/v2/users/create_or_update",
+			sequence(&calls, httpmock.NewStringResponder(500, ``), httpmock.NewStringResponder(200, `{"user":{"id":1}}`)))
+		if _, _, _, err := c.Users.CreateOrUpdate(t.Context(), &CreateUserRequest{Name: "A", Email: "a@example.com"}); err != nil || calls.Load() != 2 {
+			t.Errorf("create_or_update: err = %v, calls = %d", err, calls.Load())
+		}
+	})
+}
+
+func TestTruncatedBodyIsRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		var calls atomic.Int32
+		truncated := func(r *http.Request) (*http.Response, error) {
+			resp := httpmock.NewStringResponse(200, `{"user":{"id":1,"na`)
+			resp.Body = errAfter(`{"user":{"id":1,"na`)
+			return resp, nil
+		}
+		mock.RegisterResponder("GET", usersURL, sequence(&calls, truncated, okUser))
+		u, _, err := c.Users.Get(t.Context(), 1)
+		if err != nil || u.ID != 1 || calls.Load() != 2 {
+			t.Errorf("u = %+v, err = %v, calls = %d", u, err, calls.Load())
+		}
+	})
+}
+
+func TestMalformedJSONIsTypedError(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("GET", usersURL, httpmock.NewStringResponder(200, `{"user":{"id":"not a number"}}`))
+	_, _, err := c.Users.Get(t.Context(), 1)
+	var de *DecodeError
+	if !errors.As(err, &de) || de.StatusCode != 200 {
+		t.Fatalf("err = %v, want *DecodeError", err)
+	}
+	mock.RegisterResponder("GET", "https://example.zendesk.com/api/v2/users?page%5Bsize%5D=100", httpmock.NewStringResponder(200, `{"users":[{"id":1}],"meta":{"has_more":tru`))
+	_, err = Collect(c.Users.List(t.Context(), nil))
+	if !errors.As(err, &de) {
+		t.Fatalf("list err = %v, want *DecodeError", err)
+	}
+}
+
+func TestLimiterSlowsWhenRemainingRunsLow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		remaining := 700
+		mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
+			resp := httpmock.NewStringResponse(200, `{"user":{"id":1}}`)
+			resp.Header.Set("X-Rate-Limit", "700")
+			resp.Header.Set("X-Rate-Limit-Remaining", itoa(int64(remaining)))
+			resp.Header.Set("ratelimit-reset", "60")
+			return resp, nil
+		})
+		// Plenty left: the limiter adopts the advertised 700/min.
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.RateLimit(); got.Limit != 700 || got.PacingPerMinute != 700 {
+			t.Fatalf("after a full budget: %+v, want pacing at 700/min", got)
+		}
+		start := time.Now()
+		for range 20 {
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fast := time.Since(start)
+
+		// Only 5 left for the next 60 s: the client spreads them over the window.
+		remaining = 5
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.RateLimit(); got.PacingPerMinute != 5 {
+			t.Fatalf("pacing = %v/min with 5 remaining over 60s, want 5", got.PacingPerMinute)
+		}
+		start = time.Now()
+		for range 3 {
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		slow := time.Since(start)
+		if fast > 3*time.Second || slow < 20*time.Second {
+			t.Errorf("20 requests at full budget took %s; 3 at low budget took %s (want <3s and >=20s)", fast, slow)
+		}
+	})
+}
+
+func TestLimiterNeverExceedsConfiguredRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		_ = c
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(120))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("GET", usersURL, okUser.HeaderAdd(http.Header{"X-Rate-Limit": {"700"}, "X-Rate-Limit-Remaining": {"699"}}))
+		start := time.Now()
+		for range 26 {
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// 120/min is 2/s with a burst of 6: 26 requests need at least 10 s.
+		if got := time.Since(start); got < 10*time.Second {
+			t.Errorf("26 requests at 120/min took %s, want >= 10s: advertised 700 must not lift a configured cap", got)
+		}
+	})
+}
+
+func TestRateLimitedContextDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("GET", usersURL, okUser)
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := contextWithTimeout(t, 5*time.Second)
+		defer cancel()
+		_, _, err = c.Users.Get(ctx, 1)
+		if !errors.Is(err, errDeadline) {
+			t.Errorf("err = %v, want context.DeadlineExceeded when the next token is past the deadline", err)
+		}
+	})
+}

@@ -1,0 +1,115 @@
+// Package zendesktest is a faithful, stateful, in-memory Zendesk Support API
+// server for tests, demos and benchmarks, in the manner of net/http/httptest.
+//
+// It is not a set of canned responses: it keeps an account (users, groups,
+// organizations, custom roles, group and organization memberships, bulk jobs)
+// and applies Zendesk's rules to every request:
+//
+//   - the /api/v2 paths of those areas, with and without ".json", and
+//     POST /oauth/tokens; unknown paths answer 404 InvalidEndpoint, a known
+//     path with another method 405, unknown ids 404 RecordNotFound;
+//   - authentication with API tokens (Basic "email/token:TOKEN"; the email
+//     names the caller, who must be a live, unsuspended agent or admin) and
+//     OAuth bearer tokens (client_credentials and refresh_token grants,
+//     expiring after WithTokenTTL);
+//   - permissions by role: agents read, may create and update end-users and
+//     manage end-users' organization memberships; everything else needs an
+//     admin (403 Forbidden); OAuth tokens without a write scope cannot write;
+//   - cursor pagination (page[size] up to 100, page[after], page[before];
+//     meta and links with absolute URLs built from the request's Host) and
+//     offset pagination (page, per_page, count) that answers 400 past 10,000
+//     records; /users/search is offset-only;
+//   - agents-only group membership, duplicate-membership 422s, default
+//     group and default organization promotion, the multiple-organizations
+//     setting (at most 300 per user), soft then permanent user deletion,
+//     account-owner protection, agent seats, plan gating of custom roles;
+//   - bulk create/destroy of memberships as asynchronous job_statuses;
+//   - the incremental user export (cursor based) with its own budget;
+//   - rate limits with the real headers and 429 + Retry-After;
+//   - fault injection (see Faults), deterministic from a seed.
+//
+// Start a server with NewServer, seed it with WithAccount (see AccountSpec and
+// DemoAccount) and point a client at Server.URL with Server.Credentials.
+// Stats, RequestLog and the state helpers (User, AddUser, Counts...) let tests
+// assert on what the client did.
+//
+// # Rate limits
+//
+// Each budget is a token bucket whose capacity is the per-minute limit and
+// which refills continuously at limit/60 tokens per second. A client that
+// paces itself at limit/60 requests per second is never throttled, and an
+// idle client may burst up to the full limit. Every response carries
+// X-Rate-Limit, X-Rate-Limit-Remaining, ratelimit-limit, ratelimit-remaining
+// and ratelimit-reset (seconds until the bucket is full) unless
+// WithAdvertiseRateLimit(false); incremental export responses also carry
+// Zendesk-RateLimit-incremental-exports. A refused request costs nothing.
+// Every other request to /api/v2 spends a token, including unauthenticated
+// and unknown-path requests; injected faults are decided before the budget
+// and spend nothing. POST /oauth/tokens is not rate limited.
+//
+// # Fault injection
+//
+// WithFaults makes a fraction of requests fail before they reach the
+// account, so a faulted request has no effect (see FaultKind). Whether the
+// n-th eligible request fails, and how, depends only on (Faults.Seed, n).
+//
+// # Not modelled
+//
+// Tickets and every other API area; custom-role permissions of agents (an
+// agent is an agent, whatever its role's manage_* flags); user identities,
+// photos, user and organization fields; the users bulk endpoints
+// (create_many, update_many, destroy_many); search beyond users; the
+// per-user update limit (5 per minute); the time-based incremental export;
+// updates of last_login_at by requests.
+//
+// # Choices where Zendesk's behaviour is undocumented
+//
+// The simulator follows the official OpenAPI document and real payloads.
+// Where they are silent it does the following (verify against a tenant):
+//
+//   - Deleting the account owner answers 403 Forbidden; suspending or
+//     downgrading the owner answers 422 RecordInvalid on suspended or role.
+//   - Creating or promoting an agent past the seats answers 422
+//     RecordInvalid with details.role ("Subscription limit reached").
+//     Admins, agents and suspended agents take seats; agents whose custom
+//     role is a light agent (role_type 1) or contributor (3) do not.
+//   - custom_role_id is refused with 422 on plans below Enterprise, and
+//     GET /custom_roles answers 403 Forbidden there. Plain agents have
+//     custom_role_id and role_type null; admins have role_type 4.
+//   - New agents join the account's default group (the first generated
+//     group, "Support") when they are given no group; downgrading to end-user
+//     removes the user's group memberships and custom role.
+//   - Adding a second organization while multiple organizations are off
+//     replaces the first (WithSingleOrganizationMode(RefuseMembership) answers
+//     422 instead). Turning the setting off keeps existing memberships.
+//   - Ids in a membership body that name no live user, group or organization
+//     answer 422 RecordInvalid; unknown ids in the path answer 404.
+//   - A soft-deleted user is still shown by GET /users/{id} (active:false)
+//     but not listed; its email and external_id are freed. DELETE
+//     /deleted_users/{id} of a live user answers 404; a second permanent
+//     delete answers 422. A purged user stays in /deleted_users as
+//     "Permanently Deleted User" with no email.
+//   - Deleting a group marks it deleted (GET /groups lists it unless
+//     exclude_deleted=true) and removes its memberships; the default group
+//     cannot be deleted (422).
+//   - Updating a user's email is validated but does not change the primary
+//     email (Zendesk adds a secondary identity).
+//   - Malformed JSON bodies answer 400 {"error":"InvalidJSON"}; values of
+//     the wrong type answer 422 RecordInvalid; bad pagination parameters 400
+//     InvalidPaginationParameter.
+//   - Job results: create {id,index}; delete {id,action,status,success};
+//     failures {index or id, success:false, error, details}. job_type values
+//     are the simulator's own. At most 30 jobs may be queued or running
+//     (429 TooManyJobs), jobs are kept an hour, the list shows the last 100.
+//   - The incremental export refuses a start_time less than a minute old
+//     (400) and includes deleted users (active:false).
+//   - last_login_at is generated, not updated by requests, so responses stay
+//     deterministic.
+//   - An end-user's API token or a suspended user's credentials answer 401
+//     "Couldn't authenticate you".
+//
+// Record ids are dense per type and use distinct ranges (users 10000000001..,
+// groups 20000000001.., organizations 30.., group memberships 40..,
+// organization memberships 50.., custom roles 60..), so passing the id of
+// one type where another is expected yields 404, as it would on Zendesk.
+package zendesktest

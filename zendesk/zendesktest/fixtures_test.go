@@ -1,0 +1,222 @@
+package zendesktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jsonKind names a JSON value's type; null is compatible with anything
+// (Zendesk's nullable fields).
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "bool"
+	case float64:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "?"
+}
+
+// fixtureObject loads a fixture and walks path ("user", "groups.0"...).
+func fixtureObject(t *testing.T, rel, path string) map[string]any {
+	t.Helper()
+	b := readFixture(t, rel)
+	if b == nil {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", rel, err)
+	}
+	if path != "" {
+		for _, p := range strings.Split(path, ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[p]
+			case []any:
+				var i int
+				fmt.Sscan(p, &i)
+				v = x[i]
+			}
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s %s is not an object", rel, path)
+	}
+	return m
+}
+
+// compareShape checks that ours has every key of each fixture (except
+// omitted ones), that every key of ours appears in some fixture (or in
+// extra), and that JSON types agree where both are non-null.
+func compareShape(t *testing.T, what string, ours map[string]any, fixtures []map[string]any, omitted, extra []string) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, k := range extra {
+		known[k] = true
+	}
+	for _, fx := range fixtures {
+		for k, fv := range fx {
+			known[k] = true
+			ov, ok := ours[k]
+			if !ok {
+				if !contains(omitted, k) {
+					t.Errorf("%s: field %q of the real payload is missing", what, k)
+				}
+				continue
+			}
+			fk, ok2 := jsonKind(fv), jsonKind(ov)
+			if fk != "null" && ok2 != "null" && fk != ok2 {
+				t.Errorf("%s: field %q is %s, real payload has %s", what, k, ok2, fk)
+			}
+			if fm, ok := fv.(map[string]any); ok {
+				// Custom field values (user_fields, organization_fields) are account-specific.
+				if om, ok := ov.(map[string]any); ok && len(fm) > 0 && !strings.HasSuffix(k, "_fields") {
+					compareShape(t, what+"."+k, om, []map[string]any{fm}, nil, nil)
+				}
+			}
+		}
+	}
+	var unknown []string
+	for k := range ours {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	if len(unknown) > 0 {
+		t.Errorf("%s: fields not in any real payload: %v", what, unknown)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPayloadShapesMatchFixtures(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(fixtureDir); err != nil {
+		t.Skipf("shared fixtures not found at %s; skipping shape comparison", filepath.Clean(fixtureDir))
+	}
+	s := newServer(t, WithAccount(DemoAccount()), WithJobDelay(0))
+	c := admin(t, s)
+	users := list(t, c.must(200, "GET", "/api/v2/users?role=agent", nil), "users")
+	var withRole map[string]any
+	for _, u := range users {
+		if u["custom_role_id"] != nil {
+			withRole = u
+		}
+	}
+	if withRole == nil {
+		t.Fatal("demo account has no agent with a custom role")
+	}
+	userFixtures := []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/users/show_200.json", "user"),
+		fixtureObject(t, "aaronellington-zendesk-go/users/create_201.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/user.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/POST/users.json", "user"),
+	}
+	compareShape(t, "user", withRole, userFixtures, nil, nil)
+
+	g := list(t, c.must(200, "GET", "/api/v2/groups", nil), "groups")[0]
+	compareShape(t, "group", g, []map[string]any{
+		fixtureObject(t, "nukosuke-go-zendesk/GET/group.json", "group"),
+		fixtureObject(t, "oas-examples/ListGroups__200__GroupsResponseExample.json", "groups.0"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/search_group.json", "results.0"),
+	}, []string{"result_type"}, []string{"default"})
+
+	gm := list(t, c.must(200, "GET", "/api/v2/group_memberships", nil), "group_memberships")[0]
+	compareShape(t, "group_membership", gm, []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/group_membership/create_200.json", "group_membership"),
+	}, nil, nil)
+
+	o := list(t, c.must(200, "GET", "/api/v2/organizations", nil), "organizations")[0]
+	compareShape(t, "organization", o, []map[string]any{
+		fixtureObject(t, "nukosuke-go-zendesk/GET/organization.json", "organization"),
+		fixtureObject(t, "oas-examples/ShowOrganization__200__OrganizationResponseExample.json", "organization"),
+	}, nil, nil)
+
+	oms := list(t, c.must(200, "GET", "/api/v2/organization_memberships", nil), "organization_memberships")
+	for _, om := range oms {
+		compareShape(t, "organization_membership", om, []map[string]any{
+			fixtureObject(t, "aaronellington-zendesk-go/organization_membership/show_200.json", "organization_membership"),
+			fixtureObject(t, "aaronellington-zendesk-go/organization_membership/create_200.json", "organization_membership"),
+		}, nil, nil)
+		if d := om["default"]; d != true && d != nil {
+			t.Errorf("organization_membership.default = %v, want true or null", d)
+		}
+	}
+
+	cr := c.must(200, "GET", fmt.Sprintf("/api/v2/custom_roles/%d", roleBase+1), nil)["custom_role"].(map[string]any)
+	compareShape(t, "custom_role", cr, []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/custom_role/show_200.json", "custom_role"),
+	}, nil, nil)
+
+	du := list(t, c.must(200, "GET", "/api/v2/deleted_users", nil), "deleted_users")[0]
+	compareShape(t, "deleted_user", du, []map[string]any{
+		fixtureObject(t, "oas-examples/ShowDeletedUser__200__default.json", "deleted_user"),
+	}, nil, nil)
+
+	// Job status, from a finished bulk delete.
+	jm := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d", gmBase+1), nil)
+	var js map[string]any
+	for i := 0; i < 100; i++ {
+		js = c.must(200, "GET", jm["job_status"].(map[string]any)["url"].(string), nil)["job_status"].(map[string]any)
+		if js["status"] == "completed" {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	compareShape(t, "job_status", js, []map[string]any{
+		fixtureObject(t, "oas-examples/ShowJobStatus__200__ShowJobStatusResponseExample.json", "job_status"),
+	}, nil, []string{"job_type"})
+	compareShape(t, "job_status.results[0]", js["results"].([]any)[0].(map[string]any), []map[string]any{
+		fixtureObject(t, "oas-examples/ShowJobStatus__200__ShowJobStatusResponseExample.json", "job_status.results.0"),
+	}, nil, nil)
+
+	// Envelopes.
+	cursorPage := c.must(200, "GET", "/api/v2/group_memberships?page[size]=1", nil)
+	compareShape(t, "cursor envelope", cursorPage, []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/group_membership/list_page1_200.json", ""),
+	}, nil, nil)
+	offsetPage := c.must(200, "GET", "/api/v2/groups?per_page=1", nil)
+	compareShape(t, "offset envelope", offsetPage, []map[string]any{
+		fixtureObject(t, "nukosuke-go-zendesk/GET/groups.json", ""),
+	}, nil, nil)
+	roles := c.must(200, "GET", "/api/v2/custom_roles", nil)
+	compareShape(t, "custom roles envelope", roles, []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/custom_role/list_page_1_200.json", ""),
+	}, nil, nil)
+	inc := c.must(200, "GET", "/api/v2/incremental/users/cursor?start_time=0&per_page=1", nil)
+	compareShape(t, "incremental envelope", inc, []map[string]any{
+		fixtureObject(t, "oas-examples/IncrementalUserExportCursor__200__CursorBasedExportIncrementalUsersResponseExample.json", ""),
+	}, nil, nil)
+
+	// Error bodies.
+	var e404 map[string]any
+	_ = json.Unmarshal(c.do("GET", "/api/v2/users/1", nil).body, &e404)
+	compareShape(t, "404", e404, []map[string]any{fixtureObject(t, "aaronellington-zendesk-go/tickets/show_404.json", "")}, nil, nil)
+	anon := &client{t: t, s: s}
+	compareShape(t, "401", anon.do("GET", "/api/v2/users/me", nil).json(t),
+		[]map[string]any{fixtureObject(t, "aaronellington-zendesk-go/tickets/show_401.json", "")}, nil, nil)
+}

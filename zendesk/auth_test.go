@@ -72,7 +72,7 @@ func bearerChecker(valid func(string) bool, seen *[]string, mu *sync.Mutex) http
 func TestOAuthConcurrentFirstCallsShareOneFetch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ts := &tokenServer{expiresIn: 7200}
-		c, mock := mockClient(t)
+		mock := httpmock.NewMockTransport()
 		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
 			WithOAuthClientCredentials(testClientID, testClientSecret, "read", "write"), WithRateLimit(60000))
 		if err != nil {
@@ -200,7 +200,7 @@ func TestOAuthRefreshTokenGrantRotates(t *testing.T) {
 }
 
 func TestStaticOAuthTokenAndTokenSource(t *testing.T) {
-	c, mock := mockClient(t)
+	mock := httpmock.NewMockTransport()
 	c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithOAuthToken("fixed-token-value"))
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +289,6 @@ func TestSecretsNeverRendered(t *testing.T) {
 	for _, o := range opts {
 		rendered = append(rendered, fmt.Sprintf("%v %+v %#v", o, o, o))
 	}
-	clients := []*Client{}
 	for _, auth := range []Option{
 		WithAPIToken(testEmail, apiToken),
 		WithOAuthClientCredentials(testClientID, testClientSecret),
@@ -300,7 +299,6 @@ func TestSecretsNeverRendered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clients = append(clients, c)
 		_, _, err = c.Users.Get(t.Context(), 1)
 		if err == nil {
 			t.Fatal("want an error")

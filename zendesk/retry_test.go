@@ -258,8 +258,7 @@ func TestLimiterSlowsWhenRemainingRunsLow(t *testing.T) {
 
 func TestLimiterNeverExceedsConfiguredRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := mockClient(t)
-		_ = c
+		mock := httpmock.NewMockTransport()
 		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(120))
 		if err != nil {
 			t.Fatal(err)

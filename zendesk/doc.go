@@ -1,0 +1,72 @@
+// Package zendesk is a typed, rate-limited, OAuth-ready client for the parts of the
+// Zendesk Support API that identity governance uses: users, groups, organizations,
+// their memberships, custom roles, bulk job statuses and account settings. It knows
+// nothing of governance; package access and its Zendesk backend build on it.
+//
+// # Creating a client
+//
+//	c, err := zendesk.NewClient("acme",
+//		zendesk.WithOAuthClientCredentials(clientID, clientSecret, "read", "write"))
+//
+// Exactly one way of authenticating is required: WithOAuthClientCredentials,
+// WithOAuthRefreshToken, WithTokenSource, WithOAuthToken, or WithAPIToken (Zendesk stops
+// accepting API tokens on 2027-04-30). OAuth tokens are fetched once for all concurrent
+// callers, renewed before they expire, and renewed once more, with the request replayed
+// once, when Zendesk answers 401 invalid_token. Credentials never appear in logs,
+// errors, or any fmt rendering of a Client.
+//
+// # Services and lists
+//
+// Each API area is a service on the client, with one method shape:
+//
+//	u, resp, err := c.Users.Get(ctx, 42)
+//
+// Lists are iterators over cursor pagination (page[size]=100), stopping at the first
+// error or when ctx ends:
+//
+//	for u, err := range c.Users.List(ctx, &zendesk.UserListOptions{Roles: []zendesk.Role{zendesk.RoleAgent}}) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(u.Name)
+//	}
+//
+// Request bodies (CreateUserRequest, UpdateUserRequest, ...) are separate from the
+// response models and use pointers for optional fields, so false and null can be sent.
+//
+// # Rate limits and retries
+//
+// Requests pass, outermost first, through a retry layer (hashicorp/go-retryablehttp), a
+// token-bucket limiter (golang.org/x/time/rate), authentication, and the base transport.
+// The limiter starts at WithRateLimit (or 200 requests a minute), adopts the limit
+// Zendesk advertises in X-Rate-Limit / ratelimit-limit (never above a configured cap),
+// and slows to what remains over the reset window when X-Rate-Limit-Remaining runs
+// below a tenth of the limit. Incremental exports have a bucket of their own (10 a
+// minute). Client.RateLimit reports the state; WithLimiter plugs in a shared limiter.
+//
+// 429 and 503 answers are retried after their Retry-After (seconds or an HTTP date),
+// unless it exceeds WithRetryAfterCap: then the call fails at once with a
+// *RateLimitError instead of sleeping. Other 5xx answers (but 501), 409 conflicts and
+// transport failures, including a body cut off mid-read, are retried with jittered
+// exponential backoff for requests whose repetition is safe: GET, PUT, DELETE, and
+// POSTs that are idempotent (create_or_update) or whose repetition is detectable (a
+// duplicate membership answers 422 DuplicateValue).
+//
+// # Errors
+//
+// Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; 429s are
+// *RateLimitError (which unwraps to *APIError); undecodable 2xx bodies are *DecodeError.
+// Branch with errors.Is and the sentinels, or errors.As:
+//
+//	_, _, err := c.GroupMemberships.Create(ctx, userID, groupID)
+//	switch {
+//	case zendesk.IsDuplicate(err):
+//		// already a member
+//	case errors.Is(err, zendesk.ErrNotFound):
+//		// no such user or group
+//	}
+//	var rl *zendesk.RateLimitError
+//	if errors.As(err, &rl) {
+//		log.Printf("retry after %s", rl.RetryAfter)
+//	}
+package zendesk

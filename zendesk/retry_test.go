@@ -3,6 +3,7 @@ package zendesk
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -293,6 +294,38 @@ func TestRateLimitedContextDeadline(t *testing.T) {
 		_, _, err = c.Users.Get(ctx, 1)
 		if !errors.Is(err, errDeadline) {
 			t.Errorf("err = %v, want context.DeadlineExceeded when the next token is past the deadline", err)
+		}
+	})
+}
+
+func TestIncrementalExportHasItsOwnBucket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(6000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterRegexpResponder("GET", regexp.MustCompile(`/api/v2/incremental/users/cursor`),
+			httpmock.NewStringResponder(200, `{"users":[{"id":1}],"after_url":null,"end_of_stream":true}`))
+		mock.RegisterResponder("GET", usersURL, okUser)
+		start := time.Now()
+		for range 12 {
+			if _, err := Collect(c.Users.IncrementalExport(t.Context(), time.Unix(1, 0))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exports := time.Since(start)
+		start = time.Now()
+		for range 12 {
+			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reads := time.Since(start)
+		// 10 a minute with no burst beyond one: the 12th export waits about 66 s,
+		// while ordinary reads at 6,000 a minute are not held up by the export bucket.
+		if exports < time.Minute || reads > time.Second {
+			t.Errorf("12 exports took %s (want >= 1m), 12 reads took %s (want < 1s)", exports, reads)
 		}
 	})
 }

@@ -170,6 +170,9 @@ func (s *UsersService) List(ctx context.Context, opts *UserListOptions) iter.Seq
 
 // Get returns one user.
 func (s *UsersService) Get(ctx context.Context, id int64) (*User, *Response, error) {
+	if err := checkID("user id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: get user: %w", err)
+	}
 	var body userBody
 	resp, err := s.client.call(ctx, http.MethodGet, "users/"+itoa(id), nil, nil, &body)
 	return body.User, resp, err
@@ -188,6 +191,9 @@ const maxShowMany = 100
 // GetMany returns the users with the given ids (up to 100 per request; more ids are
 // fetched in several requests). Ids that do not exist are absent from the result.
 func (s *UsersService) GetMany(ctx context.Context, ids []int64) ([]User, error) {
+	if err := checkIDs("user ids", ids); err != nil {
+		return nil, fmt.Errorf("zendesk: get users: %w", err)
+	}
 	return showMany[User](ctx, s.client, "users/show_many", "ids", int64Strings(ids), "users")
 }
 
@@ -255,6 +261,9 @@ func (s *UsersService) CreateOrUpdate(ctx context.Context, user *CreateUserReque
 
 // Update changes the fields of update that are not nil.
 func (s *UsersService) Update(ctx context.Context, id int64, update *UpdateUserRequest) (*User, *Response, error) {
+	if err := checkID("user id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: update user: %w", err)
+	}
 	if update == nil {
 		return nil, nil, fmt.Errorf("zendesk: update user %d: nothing to update", id)
 	}
@@ -276,6 +285,9 @@ func (s *UsersService) Unsuspend(ctx context.Context, id int64) (*User, *Respons
 // Delete soft-deletes the user: it leaves the lists, keeps its tickets, and can be
 // deleted permanently with DeletedUsers.PermanentlyDelete.
 func (s *UsersService) Delete(ctx context.Context, id int64) (*User, *Response, error) {
+	if err := checkID("user id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: delete user: %w", err)
+	}
 	var body userBody
 	resp, err := s.client.call(ctx, http.MethodDelete, "users/"+itoa(id), nil, nil, &body)
 	return body.User, resp, err
@@ -331,6 +343,9 @@ func (s *DeletedUsersService) Get(ctx context.Context, id int64) (*User, *Respon
 // PermanentlyDelete erases a soft-deleted user (irreversible; Zendesk allows 700 every
 // ten minutes). The user must have been soft-deleted first.
 func (s *DeletedUsersService) PermanentlyDelete(ctx context.Context, id int64) (*User, *Response, error) {
+	if err := checkID("user id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: permanently delete user: %w", err)
+	}
 	var body struct {
 		User *User `json:"deleted_user"`
 	}

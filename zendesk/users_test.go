@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -322,6 +323,18 @@ func TestUsersValidation(t *testing.T) {
 	}
 	if _, _, err := c.Users.Update(ctx, 1, nil); err == nil {
 		t.Error("Update with nil: want error")
+	}
+	if _, _, err := c.Users.Get(ctx, 0); err == nil || !strings.Contains(err.Error(), "user id") {
+		t.Errorf("Get(0) = %v, want an error naming the user id", err)
+	}
+	if _, _, err := c.Users.Delete(ctx, -1); err == nil {
+		t.Error("Delete(-1): want error")
+	}
+	if _, err := c.Users.GetMany(ctx, []int64{1, 0}); err == nil {
+		t.Error("GetMany with a zero id: want error")
+	}
+	if c.RequestCount() != 0 {
+		t.Errorf("%d requests sent for invalid input, want 0", c.RequestCount())
 	}
 }
 

@@ -340,7 +340,7 @@ func TestUsersValidation(t *testing.T) {
 
 func TestUsersIncrementalExport(t *testing.T) {
 	t.Parallel()
-	c, mux := setup(t)
+	c, mux := setup(t, WithIncrementalRateLimit(6000))
 	var base string
 	start := time.Unix(1700000000, 0)
 	mux.HandleFunc("/api/v2/incremental/users/cursor", func(w http.ResponseWriter, r *http.Request) {

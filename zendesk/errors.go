@@ -151,7 +151,7 @@ func (e *APIError) isDuplicate() bool {
 	}
 	for _, ds := range e.Details {
 		for _, d := range ds {
-			if strings.Contains(strings.ToLower(d.Description), "already") {
+			if strings.Contains(strings.ToLower(d.Description), "already a member") {
 				return true
 			}
 		}

@@ -2,6 +2,7 @@ package zendesk
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -13,7 +14,9 @@ import (
 //   - 503 with a Retry-After above the cap: returned at once, likewise;
 //   - other 5xx except 501, 409 conflicts, and transport errors (including a body cut
 //     off mid-read): only for requests whose repeat is safe (GET, PUT, DELETE, and POSTs
-//     marked idempotent), since the first attempt may have taken effect.
+//     marked idempotent), since the first attempt may have taken effect;
+//   - never a request whose OAuth grant was refused with a 4xx (wrong client id or
+//     secret, spent refresh token): asking again cannot succeed.
 func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context.Context, *http.Response, error) (bool, error) {
 	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -24,6 +27,9 @@ func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context
 			safe = m.idempotent
 		}
 		if err != nil {
+			if refusedGrant(err) {
+				return false, nil
+			}
 			return safe, nil
 		}
 		switch code := resp.StatusCode; {
@@ -45,6 +51,18 @@ func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context
 		}
 		return false, nil
 	}
+}
+
+// refusedGrant reports whether err carries the token endpoint's refusal of an OAuth grant
+// (a 4xx other than 408 and 429): the credentials are wrong, and retrying would only
+// repeat the refusal after the backoff.
+func refusedGrant(err error) bool {
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	code := apiErr.StatusCode
+	return code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests
 }
 
 // backoff honours Retry-After on 429 and 503 (the policy has already refused waits above

@@ -125,7 +125,7 @@ func TestClientWrongCredentials(t *testing.T) {
 		})
 	}
 	t.Run("wrong client secret", func(t *testing.T) {
-		c := newAuthClient(t, srv, zendesk.WithOAuthClientCredentials(cr.OAuthClientID, "wrong-secret"), zendesk.WithMaxRetries(1))
+		c := newAuthClient(t, srv, zendesk.WithOAuthClientCredentials(cr.OAuthClientID, "wrong-secret"))
 		before := requestsTo(srv, "GET /api/v2/users/me")
 		_, _, err := c.Users.Me(ctx(t))
 		ae := apiError(t, err, http.StatusUnauthorized)
@@ -260,11 +260,48 @@ func TestClientOAuthRefreshToken(t *testing.T) {
 
 	// The original refresh token was spent: a client still holding it fails
 	// with a typed error.
-	stale := newAuthClient(t, srv, zendesk.WithOAuthRefreshToken(cr.OAuthClientID, cr.OAuthClientSecret, first), zendesk.WithMaxRetries(0))
+	stale := newAuthClient(t, srv, zendesk.WithOAuthRefreshToken(cr.OAuthClientID, cr.OAuthClientSecret, first))
 	_, _, err = stale.Users.Me(ctx(t))
 	ae := apiError(t, err, http.StatusBadRequest)
 	if ae.Code != "invalid_grant" {
 		t.Errorf("stale refresh token: code %q, want invalid_grant", ae.Code)
+	}
+}
+
+// TestClientRefusedGrantNotRetried is the regression test of a client bug:
+// a token request refused with a 4xx (wrong client secret, spent refresh
+// token) was treated as a transport error and retried with backoff (six
+// grants and about five seconds with the default settings) before the 401
+// came back. A refused grant is now final: one grant, no API request.
+func TestClientRefusedGrantNotRetried(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	cr := srv.Credentials()
+	for name, tc := range map[string]struct {
+		auth   zendesk.Option
+		status int
+		code   string
+	}{
+		"invalid_client": {zendesk.WithOAuthClientCredentials(cr.OAuthClientID, "wrong-secret"), http.StatusUnauthorized, "invalid_client"},
+		"invalid_grant":  {zendesk.WithOAuthRefreshToken(cr.OAuthClientID, cr.OAuthClientSecret, "spent-refresh-token"), http.StatusBadRequest, "invalid_grant"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// Default retry settings: a retried grant would wait out real backoff.
+			c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL), tc.auth)
+			must(t, err, "NewClient")
+			before := requestsTo(srv, "POST /oauth/tokens")
+			_, _, err = c.Users.Me(ctx(t))
+			ae := apiError(t, err, tc.status)
+			if ae.Code != tc.code {
+				t.Errorf("code %q, want %q", ae.Code, tc.code)
+			}
+			if n := requestsTo(srv, "POST /oauth/tokens") - before; n != 1 {
+				t.Errorf("%d grants, want 1 (a refused grant is not retried)", n)
+			}
+			if n := c.RequestCount(); n != 0 {
+				t.Errorf("%d API requests sent without a token", n)
+			}
+		})
 	}
 }
 

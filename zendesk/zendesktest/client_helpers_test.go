@@ -154,9 +154,8 @@ func ids[T any](items []T, id func(T) int64) []int64 {
 	return out
 }
 
-func userID(u zendesk.User) int64                 { return u.ID }
-func gmID(m zendesk.GroupMembership) int64        { return m.ID }
-func omID(m zendesk.OrganizationMembership) int64 { return m.ID }
+func userID(u zendesk.User) int64          { return u.ID }
+func gmID(m zendesk.GroupMembership) int64 { return m.ID }
 
 // addStaff adds an agent (or admin) with the given email through the state
 // helpers and returns its id.

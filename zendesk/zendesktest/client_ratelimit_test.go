@@ -1,0 +1,118 @@
+package zendesktest_test
+
+import (
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zgov-io/zgov/zendesk"
+	"github.com/zgov-io/zgov/zendesk/zendesktest"
+)
+
+// drain spends n tokens of the simulator's account budget with
+// unauthenticated requests (every /api/v2 request spends one) and returns
+// the status of the last.
+func drain(t testing.TB, srv *zendesktest.Server, n int) int {
+	t.Helper()
+	status := 0
+	for range n {
+		resp, err := http.Get(srv.URL + "/api/v2/users/me")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	return status
+}
+
+// TestClientAdoptsAdvertisedRateLimit: a client not told its plan starts at
+// 200 a minute and adopts the 120 the simulator advertises; a burst of
+// concurrent calls is then not throttled.
+func TestClientAdoptsAdvertisedRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t, zendesktest.WithRateLimit(120))
+	c := newClient(t, srv)
+	_, _, err := c.Users.Me(ctx(t))
+	must(t, err, "first call")
+	rl := c.RateLimit()
+	if rl.Limit != 120 || rl.PacingPerMinute != 120 {
+		t.Fatalf("after one response: limit %d pacing %v, want 120 and 120", rl.Limit, rl.PacingPerMinute)
+	}
+	if rl.Remaining != 119 {
+		t.Errorf("remaining %d, want 119", rl.Remaining)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			_, err := zendesk.Collect(c.Groups.List(ctx(t)))
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err, "burst")
+	}
+	if st := srv.Stats(); st.Throttled != 0 {
+		t.Errorf("simulator throttled %d requests", st.Throttled)
+	}
+	if rl := c.RateLimit(); rl.Throttled != 0 || rl.Limit != 120 || rl.PacingPerMinute > 120 {
+		t.Errorf("client: %+v, want no 429s at a pace of at most 120", rl)
+	}
+}
+
+// TestClientRateLimitWithoutHeaders: a simulator that advertises nothing
+// throttles the client, which waits out each Retry-After and completes.
+func TestClientRateLimitWithoutHeaders(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t, zendesktest.WithRateLimit(120), zendesktest.WithAdvertiseRateLimit(false),
+		zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 41, EndUsers: 30}))
+	drain(t, srv, 118) // two tokens left (plus what refills meanwhile)
+	c := newClient(t, srv, zendesk.WithPageSize(10))
+	users, err := zendesk.Collect(c.Users.List(ctx(t), nil))
+	must(t, err, "list while throttled")
+	if len(users) != 31 || !sortedIDs(ids(users, userID)) {
+		t.Errorf("listed %d users, want 31 in order", len(users))
+	}
+	st := srv.Stats()
+	if st.Throttled == 0 {
+		t.Fatal("the simulator throttled nothing: the test did not exercise Retry-After")
+	}
+	rl := c.RateLimit()
+	if rl.Throttled != int64(st.Throttled) {
+		t.Errorf("client counted %d 429s, simulator sent %d", rl.Throttled, st.Throttled)
+	}
+	if rl.Limit != 0 || rl.Remaining != -1 {
+		t.Errorf("client learned limit %d remaining %d from a server that advertises none", rl.Limit, rl.Remaining)
+	}
+	if n := requestsTo(srv, "GET /api/v2/users"); n != 4+st.Throttled {
+		t.Errorf("%d list requests, want 4 pages + %d retries", n, st.Throttled)
+	}
+}
+
+// TestClientRateLimitAboveCap: a 429 whose Retry-After exceeds the client's
+// cap comes back at once as a *RateLimitError.
+func TestClientRateLimitAboveCap(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t, zendesktest.WithRateLimit(6))
+	if status := drain(t, srv, 7); status != http.StatusTooManyRequests {
+		t.Fatalf("drain ended with %d, want 429", status)
+	}
+	c := newClient(t, srv, zendesk.WithRetryAfterCap(time.Second))
+	_, _, err := c.Users.Me(ctx(t))
+	var rle *zendesk.RateLimitError
+	if !errors.As(err, &rle) {
+		t.Fatalf("%v, want a *RateLimitError", err)
+	}
+	if rle.RetryAfter <= time.Second || rle.StatusCode != http.StatusTooManyRequests || !zendesk.IsRateLimited(err) {
+		t.Errorf("RateLimitError %+v: want a 429 with Retry-After above the 1s cap", rle)
+	}
+	if n := c.RequestCount(); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}

@@ -22,8 +22,10 @@ type SyncOptions struct {
 	Now func() time.Time
 
 	// Concurrency is the maximum number of streams run at once. The default
-	// is 4. Backends bound their own request rate; this bounds goroutines and
-	// open connections.
+	// runs every stream at once: backends declare a handful of streams and
+	// bound their own request rate, and a stream held back waits for nothing
+	// but adds its whole length to the sync when latency, not the rate
+	// limit, is what bounds it.
 	Concurrency int
 
 	// Progress, if set, is called with the counts so far: by each stream
@@ -95,9 +97,7 @@ func Sync(ctx context.Context, b Backend, opts *SyncOptions) (*Snapshot, error) 
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Concurrency <= 0 {
-		o.Concurrency = 4
-	}
+
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 1000
 	}
@@ -149,7 +149,9 @@ func Sync(ctx context.Context, b Backend, opts *SyncOptions) (*Snapshot, error) 
 	rep.collectors = cs
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Concurrency)
+	if o.Concurrency > 0 {
+		g.SetLimit(o.Concurrency)
+	}
 	for _, c := range cs {
 		g.Go(func() error { return c.run(gctx) })
 	}

@@ -476,3 +476,31 @@ func (c *countingBackend) Streams(ctx context.Context) ([]access.Stream, error) 
 }
 
 func (c *countingBackend) Requests() int64 { return c.requests.Load() }
+
+func TestSyncRunsEveryStreamAtOnceByDefault(t *testing.T) {
+	t.Parallel()
+	// Each stream waits until all have started: with any bound below their number,
+	// the sync would stall until the deadline.
+	const n = 9
+	var count atomic.Int32
+	all := make(chan struct{})
+	var streams []access.Stream
+	for i := range n {
+		streams = append(streams, access.Stream{Name: fmt.Sprint("s", i), Run: func(ctx context.Context, emit func(access.Item) error) error {
+			if count.Add(1) == n {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return emit(res(fmt.Sprint("user:", i), "", nil))
+		}})
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, err := access.Sync(ctx, newFake(streams...), nil); err != nil {
+		t.Fatalf("Sync: %v (streams were held back)", err)
+	}
+}

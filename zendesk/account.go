@@ -35,16 +35,21 @@ func (s *AccountService) Settings(ctx context.Context) (*AccountSettings, *Respo
 	var body struct {
 		Settings json.RawMessage `json:"settings"`
 	}
-	resp, err := s.client.call(ctx, http.MethodGet, "account/settings", nil, nil, &body)
+	// The path comes from req: resp.Request is not guaranteed by every RoundTripper.
+	req, err := s.client.newRequest(ctx, http.MethodGet, "account/settings", nil, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := s.client.do(req, &body)
 	if err != nil {
 		return nil, resp, err
 	}
 	if len(body.Settings) == 0 || string(body.Settings) == "null" {
-		return nil, resp, &DecodeError{Method: http.MethodGet, Path: resp.Request.URL.Path, StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: errors.New("no settings object")}
+		return nil, resp, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: errors.New("no settings object")}
 	}
 	var settings AccountSettings
 	if err := json.Unmarshal(body.Settings, &settings); err != nil {
-		return nil, resp, &DecodeError{Method: http.MethodGet, Path: resp.Request.URL.Path, StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: err}
+		return nil, resp, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: err}
 	}
 	settings.Raw = body.Settings
 	return &settings, resp, nil

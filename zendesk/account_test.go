@@ -3,7 +3,9 @@ package zendesk
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -76,5 +78,43 @@ func TestAccountSettingsMissing(t *testing.T) {
 				t.Errorf("Settings = %+v, %v; want a *DecodeError", s, err)
 			}
 		})
+	}
+}
+
+// roundTripFunc is a base transport written inline; like many hand-written transports, it
+// leaves Response.Request unset.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAccountSettingsMissingWithBareResponse: a response without Request (which
+// http.RoundTripper does not promise) must give a *DecodeError, not a nil dereference.
+func TestAccountSettingsMissingWithBareResponse(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{`{}`, `{"settings":"not an object"}`} {
+		rt := roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+		})
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: rt}), WithAPIToken(testEmail, testToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.Account.Settings(t.Context())
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Path != "/api/v2/account/settings" {
+			t.Errorf("body %s: err = %v, want *DecodeError for /api/v2/account/settings", body, err)
+		}
+	}
+	rt := roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 404, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"error":"RecordNotFound"}`))}, nil
+	})
+	c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: rt}), WithAPIToken(testEmail, testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.Account.Settings(t.Context())
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Method != "GET" || apiErr.Path != "/api/v2/account/settings" {
+		t.Errorf("err = %v, want an *APIError naming GET /api/v2/account/settings", err)
 	}
 }

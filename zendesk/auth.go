@@ -194,13 +194,17 @@ func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := g.httpClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, g.redact.apply(err.Error()))
+		redact := append(g.redact[:len(g.redact):len(g.redact)], g.refreshToken.reveal())
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, redact.apply(err.Error()))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		apiErr := newAPIError(resp)
-		apiErr.Description = g.redact.apply(apiErr.Description)
-		apiErr.Body = g.redact.apply(apiErr.Body)
+		if apiErr.Path == "" {
+			apiErr.Method, apiErr.Path = req.Method, req.URL.Path
+		}
+		// The refresh token may have rotated since redact was built.
+		append(g.redact[:len(g.redact):len(g.redact)], g.refreshToken.reveal()).applyAPIError(apiErr)
 		return nil, fmt.Errorf("zendesk: oauth %s grant: %w", grant, apiErr)
 	}
 	var tr struct {
@@ -229,17 +233,19 @@ func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// authTransport adds credentials to requests bound for the Zendesk host, and only to
-// those: a redirect to another host travels without them. On a 401 invalid_token it
-// renews the token once and replays the request once.
+// authTransport adds credentials to requests bound for the Zendesk host over the base
+// URL's scheme, and only to those: a redirect to another host, or to plain http, travels
+// without them. On a 401 invalid_token it renews the token once and replays the request
+// once.
 type authTransport struct {
-	next http.RoundTripper
-	auth authenticator
-	host string // host[:port] of the base URL
+	next   http.RoundTripper
+	auth   authenticator
+	host   string // host[:port] of the base URL
+	scheme string // scheme of the base URL
 }
 
 func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !strings.EqualFold(req.URL.Host, t.host) {
+	if !strings.EqualFold(req.URL.Host, t.host) || !strings.EqualFold(req.URL.Scheme, t.scheme) {
 		r := req.Clone(req.Context())
 		r.Header.Del("Authorization")
 		return t.next.RoundTrip(r)

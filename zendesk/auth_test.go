@@ -367,3 +367,66 @@ func TestNewClientValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestRedirectToPlainHTTPCarriesNoCredentials: a redirect from https to http on the same
+// host must not send the credentials in clear text.
+func TestRedirectToPlainHTTPCarriesNoCredentials(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(http.StatusFound, "")
+		resp.Header.Set("Location", "http://example.zendesk.com/api/v2/users/1")
+		return resp, nil
+	})
+	var leaked atomic.Value
+	mock.RegisterResponder("GET", "http://example.zendesk.com/api/v2/users/1", func(r *http.Request) (*http.Response, error) {
+		leaked.Store(r.Header.Get("Authorization"))
+		return httpmock.NewStringResponse(200, `{"user":{"id":1}}`), nil
+	})
+	_, _, _ = c.Users.Get(t.Context(), 1)
+	if got, _ := leaked.Load().(string); got != "" {
+		t.Errorf("redirect to plain http carried Authorization %q", got)
+	}
+}
+
+// TestGrantErrorRedactsEveryField: a token endpoint that echoes the client secret or the
+// current (rotated) refresh token in any field of its error must not leak it through
+// the error, whichever error shape it uses.
+func TestGrantErrorRedactsEveryField(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthRefreshToken(testClientID, testClientSecret, "refresh-initial-0"), WithMaxRetries(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var grants atomic.Int32
+		mock.RegisterResponder("POST", tokenURL, func(r *http.Request) (*http.Response, error) {
+			var body map[string]string
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			if grants.Add(1) == 1 {
+				return httpmock.NewJsonResponse(200, map[string]any{"access_token": "access-1", "expires_in": 120, "refresh_token": "refresh-rotated-1"})
+			}
+			echo := body["refresh_token"] + " / " + body["client_secret"]
+			return httpmock.NewStringResponse(400, `{"errors":[{"code":"invalid_grant","title":"rejected `+echo+`","detail":"`+echo+`"}],`+
+				`"details":{"refresh_token":[{"description":"`+echo+`"}]},"error":{"title":"`+echo+`"}}`), nil
+		})
+		mock.RegisterResponder("GET", usersURL, okUser)
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Minute)
+		_, _, err = c.Users.Get(t.Context(), 1)
+		if err == nil {
+			t.Fatal("want the refused grant's error")
+		}
+		var apiErr *APIError
+		errors.As(err, &apiErr)
+		for _, s := range []string{err.Error(), fmt.Sprintf("%+v", apiErr)} {
+			for _, secret := range []string{testClientSecret, "refresh-rotated-1"} {
+				if strings.Contains(s, secret) {
+					t.Errorf("error leaks %q: %s", secret, s)
+				}
+			}
+		}
+	})
+}

@@ -135,11 +135,15 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 	}
 	c.incremental = newAdaptiveLimiter(cfg.incrementalRPM, incrementalRequestsPerMinute)
 
-	// Transport, outermost first: retry -> rate limiter -> auth -> body buffer -> base.
+	// Transport, outermost first: retry -> rate limiter -> attempt timeout -> auth -> body
+	// buffer -> base. The timeout sits inside the limiter (not on the http.Client, whose
+	// Timeout would put a deadline on the limiter's wait too and make a slow bucket fail
+	// a call that has no deadline of its own).
 	var rt http.RoundTripper = &bufferTransport{next: &countingTransport{next: inner, n: &c.requests}}
-	rt = &authTransport{next: rt, auth: auth, host: hostOf(base)}
+	rt = &authTransport{next: rt, auth: auth, host: hostOf(base), scheme: base.Scheme}
+	rt = &timeoutTransport{next: rt, timeout: timeout}
 	rt = &limiterTransport{next: rt, account: c.limiter, incremental: c.incremental, throttled: &c.throttled, now: c.now}
-	hc := &http.Client{Transport: rt, Timeout: timeout}
+	hc := &http.Client{Transport: rt}
 	c.retry = &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryWaitMin: cfg.retryWaitMin,
@@ -258,6 +262,9 @@ func (c *Client) newRequest(ctx context.Context, method, path string, query url.
 		if !strings.EqualFold(parsed.Host, c.baseURL.Host) {
 			return nil, fmt.Errorf("zendesk: refusing to follow a link to another host (%s)", parsed.Host)
 		}
+		if !strings.EqualFold(parsed.Scheme, c.baseURL.Scheme) {
+			return nil, fmt.Errorf("zendesk: refusing to follow a link that changes the scheme to %s", parsed.Scheme)
+		}
 		u = parsed
 	} else {
 		rel, err := url.Parse(strings.TrimPrefix(path, "/"))
@@ -340,6 +347,9 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 		slog.String("request_id", r.RequestID))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(resp)
+		if apiErr.Path == "" { // a RoundTripper need not set resp.Request
+			apiErr.Method, apiErr.Path = req.Method, req.URL.Path
+		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 			return r, nil, &RateLimitError{APIError: apiErr, RetryAfter: ra}
@@ -390,6 +400,23 @@ func (t *bufferTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// timeoutTransport bounds one attempt: credentials, the exchange and the body, which the
+// buffer transport below it has read in full by the time RoundTrip returns.
+type timeoutTransport struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	defer cancel()
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if err != nil && ctx.Err() != nil && req.Context().Err() == nil {
+		return nil, fmt.Errorf("attempt timed out after %s: %w", t.timeout, err)
+	}
+	return resp, err
 }
 
 // countingTransport counts attempts for RequestCount.

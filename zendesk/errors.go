@@ -242,9 +242,18 @@ func decodeErrorBody(e *APIError, body []byte) {
 		return
 	}
 	var eb errorBody
-	if trimmed[0] != '{' || json.Unmarshal(trimmed, &eb) != nil {
+	if trimmed[0] != '{' {
 		e.Body = textOf(trimmed)
 		return
+	}
+	if err := json.Unmarshal(trimmed, &eb); err != nil {
+		// A field of an unexpected type (a numeric "status", a "details" string) is
+		// skipped by Unmarshal, which still fills the others: keep those.
+		var typeErr *json.UnmarshalTypeError
+		if !errors.As(err, &typeErr) {
+			e.Body = textOf(trimmed)
+			return
+		}
 	}
 	e.Description = firstNonEmpty(eb.Description, eb.ErrorDescription, eb.Message)
 	e.Details = eb.Details

@@ -42,6 +42,11 @@ func TestNewAPIErrorShapes(t *testing.T) {
 			APIError{StatusCode: 429, Body: "Rate limit for ticket updates exceeded, please wait"}, []error{ErrRateLimited}},
 		{"empty", 403, "", APIError{StatusCode: 403}, []error{ErrForbidden}},
 		{"forbidden", 403, `{"error":"Forbidden"}`, APIError{StatusCode: 403, Code: "Forbidden"}, []error{ErrForbidden}},
+		// A field of an unexpected type must not cost the rest of the error.
+		{"json api numeric status", 429, `{"errors":[{"code":"RateLimitExceeded","title":"Too many requests","status":429}]}`,
+			APIError{StatusCode: 429, Code: "RateLimitExceeded", Errors: []ErrorItem{{Code: "RateLimitExceeded", Title: "Too many requests"}}}, []error{ErrRateLimited}},
+		{"details not a list", 422, `{"error":"RecordInvalid","description":"Record validation errors","details":"Seat limit reached"}`,
+			APIError{StatusCode: 422, Code: "RecordInvalid", Description: "Record validation errors"}, []error{ErrInvalid}},
 		{"json array", 500, `[1,2]`, APIError{StatusCode: 500, Body: "[1,2]"}, nil},
 		{"broken json", 500, `{"error":`, APIError{StatusCode: 500, Body: `{"error":`}, nil},
 	}

@@ -205,7 +205,8 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each attempt of a request, body included (default 60s). Use the
+// WithTimeout bounds each attempt of a request, body included (default 60s); time spent
+// waiting for the rate limiter does not count. Use the
 // context to bound a whole call with its retries.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) error {
@@ -218,8 +219,10 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithRateLimit sets the account budget in requests per minute. Without it the client
-// starts at 200 and adopts the limit Zendesk advertises; with it the client never goes
-// above requestsPerMinute, which leaves room for other integrations on the same account.
+// starts at 200 and adopts the limit Zendesk advertises; with it the client never paces
+// above requestsPerMinute, even when Zendesk advertises more, which leaves room for other
+// integrations on the same account. Pacing is a token bucket: after an initial burst of
+// at most a twentieth of the budget (25 requests at most), requests are spaced evenly.
 func WithRateLimit(requestsPerMinute int) Option {
 	return func(c *config) error {
 		if requestsPerMinute <= 0 {

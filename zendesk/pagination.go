@@ -140,9 +140,14 @@ func listCursor[T any](ctx context.Context, c *Client, path string, query url.Va
 		q := cloneValues(query)
 		q.Set("page[size]", strconv.Itoa(c.pageSize))
 		next := path
+		seen := pageSet{}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
+				return
+			}
+			if err := seen.add(next, q); err != nil {
+				yield(zero, fmt.Errorf("zendesk: GET %s: %w", path, err))
 				return
 			}
 			p, err := fetchPage[T](ctx, c, next, q, key)
@@ -181,9 +186,14 @@ func listOffset[T any](ctx context.Context, c *Client, path string, query url.Va
 		q := cloneValues(query)
 		q.Set("per_page", "100")
 		next := path
+		seen := pageSet{}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
+				return
+			}
+			if err := seen.add(next, q); err != nil {
+				yield(zero, fmt.Errorf("zendesk: GET %s: %w", path, err))
 				return
 			}
 			p, err := fetchPage[T](ctx, c, next, q, key)
@@ -202,6 +212,19 @@ func listOffset[T any](ctx context.Context, c *Client, path string, query url.Va
 			next, q = p.NextPage, nil
 		}
 	}
+}
+
+// pageSet remembers the pages a list has asked for, so that a server handing out a next
+// link or cursor it already gave ends the list with an error instead of looping forever.
+type pageSet map[string]struct{}
+
+func (s pageSet) add(next string, q url.Values) error {
+	key := next + "?" + q.Encode()
+	if _, ok := s[key]; ok {
+		return errors.New("the next page repeats a page already read (the cursor did not advance)")
+	}
+	s[key] = struct{}{}
+	return nil
 }
 
 func cloneValues(v url.Values) url.Values {

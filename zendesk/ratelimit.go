@@ -64,6 +64,7 @@ type adaptiveLimiter struct {
 
 	mu         sync.Mutex
 	configured int // requests per minute the caller asked for; 0 means "use what Zendesk says"
+	fallback   int // the full rate while neither configured nor advertised
 	advertised int
 	state      RateLimit
 }
@@ -73,7 +74,7 @@ func newAdaptiveLimiter(configured int, fallback int) *adaptiveLimiter {
 	if rpm == 0 {
 		rpm = fallback
 	}
-	l := &adaptiveLimiter{configured: configured}
+	l := &adaptiveLimiter{configured: configured, fallback: fallback}
 	l.lim = rate.NewLimiter(perSecond(float64(rpm)), burstFor(rpm))
 	l.state = RateLimit{Remaining: -1, PacingPerMinute: float64(rpm)}
 	return l
@@ -116,7 +117,8 @@ func (l *adaptiveLimiter) Observe(rl RateLimit) {
 		full = l.advertised
 	}
 	if full == 0 {
-		full = int(l.state.PacingPerMinute)
+		// Not the current pace: that may be a low-water slowdown, which would then never end.
+		full = l.fallback
 	}
 	pace := float64(full)
 	if rl.Remaining >= 0 && float64(rl.Remaining) < lowWater*float64(full) {
@@ -130,7 +132,11 @@ func (l *adaptiveLimiter) Observe(rl RateLimit) {
 	if pace != l.state.PacingPerMinute || l.lim.Burst() != burstFor(full) {
 		l.state.PacingPerMinute = pace
 		l.lim.SetLimit(perSecond(pace))
-		l.lim.SetBurst(min(burstFor(full), max(1, rl.Remaining)))
+		burst := burstFor(full)
+		if rl.Remaining >= 0 {
+			burst = min(burst, max(1, rl.Remaining))
+		}
+		l.lim.SetBurst(burst)
 	}
 }
 

@@ -329,3 +329,65 @@ func TestIncrementalExportHasItsOwnBucket(t *testing.T) {
 		}
 	})
 }
+
+// TestLimiterWaitIsNotCutByAttemptTimeout: the per-attempt timeout bounds the exchange
+// with Zendesk, not the time spent queueing for the rate limiter. A caller with no
+// deadline must not get "context deadline exceeded" because the bucket is slow.
+func TestLimiterWaitIsNotCutByAttemptTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// 2/min with a burst of 1: the second request waits 30 s for its token, longer
+		// than the 10 s attempt timeout.
+		c, mock := mockClient(t, WithRateLimit(2), WithTimeout(10*time.Second), WithMaxRetries(0))
+		var calls atomic.Int32
+		mock.RegisterResponder("POST", "https://example.zendesk.com/api/v2/users",
+			sequence(&calls, httpmock.NewStringResponder(201, `{"user":{"id":1}}`)))
+		for i := range 2 {
+			if _, _, err := c.Users.Create(t.Context(), &CreateUserRequest{Name: "A"}); err != nil {
+				t.Fatalf("create %d: %v", i, err)
+			}
+		}
+		if calls.Load() != 2 {
+			t.Errorf("calls = %d, want 2", calls.Load())
+		}
+	})
+}
+
+// TestAttemptTimeoutStillBoundsTheExchange: a server that never answers is cut off
+// after WithTimeout, and a GET is then retried.
+func TestAttemptTimeoutStillBoundsTheExchange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t, WithTimeout(5*time.Second), WithMaxRetries(1), WithRetryWait(time.Second, time.Second))
+		var calls atomic.Int32
+		hang := func(r *http.Request) (*http.Response, error) {
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		}
+		mock.RegisterResponder("GET", usersURL, sequence(&calls, hang, okUser))
+		start := time.Now()
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got < 5*time.Second || got > 10*time.Second || calls.Load() != 2 {
+			t.Errorf("took %s with %d calls, want the first attempt cut at 5s and one retry", got, calls.Load())
+		}
+	})
+}
+
+// TestLimiterRecoversWithoutAdvertisedLimit: when responses report only the remaining
+// budget, a low-water slowdown must end once the budget refills, not become the new
+// full rate; and a response without a remaining count must not shrink the burst to 1.
+func TestLimiterRecoversWithoutAdvertisedLimit(t *testing.T) {
+	l := newAdaptiveLimiter(0, defaultRequestsPerMinute)
+	l.Observe(RateLimit{Remaining: 5, Reset: time.Minute})
+	if got := l.snapshot().PacingPerMinute; got != 5 {
+		t.Fatalf("pacing with 5 remaining = %v, want 5", got)
+	}
+	l.Observe(RateLimit{Remaining: 190, Reset: time.Minute})
+	if got := l.snapshot().PacingPerMinute; got != defaultRequestsPerMinute {
+		t.Errorf("pacing after the budget refilled = %v, want %d", got, defaultRequestsPerMinute)
+	}
+	l.Observe(RateLimit{Limit: 700, Remaining: -1})
+	if got, want := l.lim.Burst(), burstFor(700); got != want {
+		t.Errorf("burst after a response without remaining = %d, want %d", got, want)
+	}
+}

@@ -34,6 +34,29 @@ func (r redactor) apply(s string) string {
 	return s
 }
 
+// applyAPIError redacts every text field of an error decoded from a response that may
+// have echoed a secret back.
+func (r redactor) applyAPIError(e *APIError) {
+	e.Code = r.apply(e.Code)
+	e.Title = r.apply(e.Title)
+	e.Description = r.apply(e.Description)
+	e.Body = r.apply(e.Body)
+	for i := range e.Errors {
+		it := &e.Errors[i]
+		it.Code, it.Title, it.Detail, it.Status = r.apply(it.Code), r.apply(it.Title), r.apply(it.Detail), r.apply(it.Status)
+	}
+	for field, ds := range e.Details {
+		for i := range ds {
+			d := &ds[i]
+			d.Error, d.Type, d.Description = r.apply(d.Error), r.apply(d.Type), r.apply(d.Description)
+		}
+		if f := r.apply(field); f != field {
+			delete(e.Details, field)
+			e.Details[f] = ds
+		}
+	}
+}
+
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {

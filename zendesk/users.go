@@ -2,6 +2,7 @@ package zendesk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -199,6 +200,12 @@ func (s *UsersService) GetMany(ctx context.Context, ids []int64) ([]User, error)
 
 // GetManyByExternalID returns the users with the given external ids.
 func (s *UsersService) GetManyByExternalID(ctx context.Context, externalIDs []string) ([]User, error) {
+	for i, id := range externalIDs {
+		// Zendesk splits the list on commas: such an id would be read as two.
+		if id == "" || strings.Contains(id, ",") {
+			return nil, fmt.Errorf("zendesk: get users: external ids[%d] %q cannot be looked up (empty or contains a comma)", i, id)
+		}
+	}
 	return showMany[User](ctx, s.client, "users/show_many", "external_ids", externalIDs, "users")
 }
 
@@ -211,6 +218,9 @@ func (s *UsersService) Search(ctx context.Context, query string) iter.Seq2[User,
 
 // SearchByEmail returns the users whose email is exactly email (normally zero or one).
 func (s *UsersService) SearchByEmail(ctx context.Context, email string) ([]User, error) {
+	if strings.TrimSpace(email) == "" {
+		return nil, errors.New("zendesk: search users: email is required")
+	}
 	var out []User
 	for u, err := range s.Search(ctx, "email:"+email) {
 		if err != nil {
@@ -225,6 +235,9 @@ func (s *UsersService) SearchByEmail(ctx context.Context, email string) ([]User,
 
 // SearchByExternalID returns the users with the given external id.
 func (s *UsersService) SearchByExternalID(ctx context.Context, externalID string) ([]User, error) {
+	if externalID == "" {
+		return nil, errors.New("zendesk: search users: external id is required")
+	}
 	return Collect(listOffset[User](ctx, s.client, "users/search", url.Values{"external_id": {externalID}}, "users"))
 }
 
@@ -300,9 +313,14 @@ func (s *UsersService) IncrementalExport(ctx context.Context, start time.Time) i
 	return func(yield func(User, error) bool) {
 		q := url.Values{"start_time": {strconv.FormatInt(start.Unix(), 10)}}
 		next := "incremental/users/cursor"
+		seen := pageSet{}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(User{}, err)
+				return
+			}
+			if err := seen.add(next, q); err != nil {
+				yield(User{}, fmt.Errorf("zendesk: GET incremental/users/cursor: %w", err))
 				return
 			}
 			p, err := fetchPage[User](ctx, s.client, next, q, "users")
@@ -333,6 +351,9 @@ func (s *DeletedUsersService) List(ctx context.Context) iter.Seq2[User, error] {
 
 // Get returns one soft-deleted user.
 func (s *DeletedUsersService) Get(ctx context.Context, id int64) (*User, *Response, error) {
+	if err := checkID("user id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: get deleted user: %w", err)
+	}
 	var body struct {
 		User *User `json:"deleted_user"`
 	}

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
 )
 
 func TestUsersList(t *testing.T) {
@@ -365,4 +369,98 @@ func TestUsersIncrementalExport(t *testing.T) {
 	if len(got) != 3 {
 		t.Errorf("got %d users, want 3", len(got))
 	}
+}
+
+// TestListRefusesPlainHTTPNextLink: a links.next that downgrades to http is refused.
+func TestListRefusesPlainHTTPNextLink(t *testing.T) {
+	c, mock := mockClient(t)
+	mock.RegisterResponder("GET", "https://example.zendesk.com/api/v2/users?page%5Bsize%5D=100",
+		httpmock.NewStringResponder(200, `{"users":[{"id":1}],"meta":{"has_more":true},"links":{"next":"http://example.zendesk.com/api/v2/users?page%5Bafter%5D=x"}}`))
+	var leaked atomic.Value
+	mock.RegisterNoResponder(func(r *http.Request) (*http.Response, error) {
+		leaked.Store(r.URL.String() + " " + r.Header.Get("Authorization"))
+		return httpmock.NewStringResponse(200, `{"users":[],"meta":{"has_more":false}}`), nil
+	})
+	_, err := Collect(c.Users.List(t.Context(), nil))
+	if err == nil {
+		t.Error("a next link to plain http was followed")
+	}
+	if got, _ := leaked.Load().(string); got != "" {
+		t.Errorf("request sent: %s", got)
+	}
+}
+
+// TestListStopsOnRepeatedCursor: a server that keeps answering has_more with a next
+// link or cursor it already gave must not keep the iterator busy (here, four times,
+// then a last page): the repeat is an error.
+func TestListStopsOnRepeatedCursor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		loop := func(re, body, last string) {
+			t.Helper()
+			var calls atomic.Int32
+			r := httpmock.NewStringResponder(200, body)
+			mock.RegisterRegexpResponder("GET", regexp.MustCompile(re), sequence(&calls, r, r, r, r, httpmock.NewStringResponder(200, last)))
+		}
+		tests := []struct {
+			name string
+			run  func() error
+		}{
+			{"links.next", func() error {
+				loop(`/api/v2/users\?`, `{"users":[{"id":1}],"meta":{"has_more":true,"after_cursor":"abc"},"links":{"next":"https://example.zendesk.com/api/v2/users?page%5Bafter%5D=abc&page%5Bsize%5D=100"}}`,
+					`{"users":[],"meta":{"has_more":false}}`)
+				_, err := Collect(c.Users.List(t.Context(), nil))
+				return err
+			}},
+			{"after_cursor", func() error {
+				loop(`/api/v2/users\?`, `{"users":[{"id":1}],"meta":{"has_more":true,"after_cursor":"abc"}}`, `{"users":[],"meta":{"has_more":false}}`)
+				_, err := Collect(c.Users.List(t.Context(), nil))
+				return err
+			}},
+			{"next_page", func() error {
+				loop(`/api/v2/users/search`, `{"users":[{"id":1}],"next_page":"https://example.zendesk.com/api/v2/users/search?page=2&query=x"}`, `{"users":[],"next_page":null}`)
+				_, err := Collect(c.Users.Search(t.Context(), "x"))
+				return err
+			}},
+			{"after_url", func() error {
+				loop(`/api/v2/incremental/users/cursor`, `{"users":[{"id":1}],"after_url":"https://example.zendesk.com/api/v2/incremental/users/cursor?cursor=c1","end_of_stream":false}`,
+					`{"users":[],"after_url":null,"end_of_stream":true}`)
+				_, err := Collect(c.Users.IncrementalExport(t.Context(), time.Unix(1, 0)))
+				return err
+			}},
+		}
+		for _, tt := range tests {
+			if err := tt.run(); err == nil || !strings.Contains(err.Error(), "repeat") {
+				t.Errorf("%s: err = %v, want an error about the repeated page", tt.name, err)
+			}
+		}
+	})
+}
+
+// TestUsersValidationConsistent: the calls that take an id or a lookup key reject what
+// can never match before sending anything, like the rest of the package does.
+func TestUsersValidationConsistent(t *testing.T) {
+	t.Parallel()
+	testValidation(t, []validationCase{
+		{"deleted user get zero id", func(ctx context.Context, c *Client) error {
+			_, _, err := c.DeletedUsers.Get(ctx, 0)
+			return err
+		}, "user id"},
+		{"show many external id with a comma", func(ctx context.Context, c *Client) error {
+			_, err := c.Users.GetManyByExternalID(ctx, []string{"a", "b,c"})
+			return err
+		}, "external ids[1]"},
+		{"show many empty external id", func(ctx context.Context, c *Client) error {
+			_, err := c.Users.GetManyByExternalID(ctx, []string{""})
+			return err
+		}, "external ids[0]"},
+		{"search by empty email", func(ctx context.Context, c *Client) error {
+			_, err := c.Users.SearchByEmail(ctx, " ")
+			return err
+		}, "email"},
+		{"search by empty external id", func(ctx context.Context, c *Client) error {
+			_, err := c.Users.SearchByExternalID(ctx, "")
+			return err
+		}, "external id"},
+	})
 }

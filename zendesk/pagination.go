@@ -131,26 +131,28 @@ func fetchPage[T any](ctx context.Context, c *Client, path string, query url.Val
 	return p, nil
 }
 
-// listCursor iterates a cursor-paginated list: page[size] on the first request, then
-// links.next until meta.has_more is false. It yields an error at most once, then stops;
-// a cancelled context ends the list with ctx.Err().
-func listCursor[T any](ctx context.Context, c *Client, path string, query url.Values, key string) iter.Seq2[T, error] {
+// nextPage tells walk where the page after p is: a path (relative or an absolute link)
+// and query, or done. An error ends the list.
+type nextPage[T any] func(p *page[T]) (path string, query url.Values, done bool, err error)
+
+// walk iterates a paginated list from (path, query), asking next where each following
+// page is. It yields an error at most once, then stops; a cancelled context ends the
+// list with ctx.Err(), and a page asked for twice ends it with an error.
+func walk[T any](ctx context.Context, c *Client, path string, query url.Values, key string, next nextPage[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		q := cloneValues(query)
-		q.Set("page[size]", strconv.Itoa(c.pageSize))
-		next := path
+		at, q := path, query
 		seen := pageSet{}
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(zero, err)
 				return
 			}
-			if err := seen.add(next, q); err != nil {
+			if err := seen.add(at, q); err != nil {
 				yield(zero, fmt.Errorf("zendesk: GET %s: %w", path, err))
 				return
 			}
-			p, err := fetchPage[T](ctx, c, next, q, key)
+			p, err := fetchPage[T](ctx, c, at, q, key)
 			if err != nil {
 				yield(zero, err)
 				return
@@ -160,58 +162,57 @@ func listCursor[T any](ctx context.Context, c *Client, path string, query url.Va
 					return
 				}
 			}
-			if !p.Meta.HasMore {
+			var done bool
+			at, q, done, err = next(p)
+			if err != nil {
+				yield(zero, fmt.Errorf("zendesk: GET %s: %w", path, err))
 				return
 			}
-			if p.Links.Next != "" {
-				next, q = p.Links.Next, nil
-			} else if p.Meta.AfterCursor != "" {
-				q = cloneValues(query)
-				q.Set("page[size]", strconv.Itoa(c.pageSize))
-				q.Set("page[after]", p.Meta.AfterCursor)
-				next = path
-			} else {
-				yield(zero, fmt.Errorf("zendesk: GET %s: has_more is true but the page has no next link or cursor", path))
+			if done {
 				return
 			}
 		}
 	}
 }
 
+// listCursor iterates a cursor-paginated list: page[size] on the first request, then
+// links.next (or meta.after_cursor) until meta.has_more is false.
+func listCursor[T any](ctx context.Context, c *Client, path string, query url.Values, key string) iter.Seq2[T, error] {
+	first := func() url.Values {
+		q := cloneValues(query)
+		q.Set("page[size]", strconv.Itoa(c.pageSize))
+		return q
+	}
+	return walk(ctx, c, path, first(), key, func(p *page[T]) (string, url.Values, bool, error) {
+		switch {
+		case !p.Meta.HasMore:
+			return "", nil, true, nil
+		case p.Links.Next != "":
+			return p.Links.Next, nil, false, nil
+		case p.Meta.AfterCursor != "":
+			q := first()
+			q.Set("page[after]", p.Meta.AfterCursor)
+			return path, q, false, nil
+		}
+		return "", nil, false, errors.New("has_more is true but the page has no next link or cursor")
+	})
+}
+
 // listOffset iterates an offset-paginated list (only user search needs it: Zendesk has
 // no cursor there). Zendesk refuses pages past 10,000 records with a 400.
 func listOffset[T any](ctx context.Context, c *Client, path string, query url.Values, key string) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		q := cloneValues(query)
-		q.Set("per_page", "100")
-		next := path
-		seen := pageSet{}
-		for {
-			if err := ctx.Err(); err != nil {
-				yield(zero, err)
-				return
-			}
-			if err := seen.add(next, q); err != nil {
-				yield(zero, fmt.Errorf("zendesk: GET %s: %w", path, err))
-				return
-			}
-			p, err := fetchPage[T](ctx, c, next, q, key)
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			for _, item := range p.Items {
-				if !yield(item, nil) {
-					return
-				}
-			}
-			if p.NextPage == "" || len(p.Items) == 0 {
-				return
-			}
-			next, q = p.NextPage, nil
-		}
-	}
+	q := cloneValues(query)
+	q.Set("per_page", "100")
+	return walk(ctx, c, path, q, key, func(p *page[T]) (string, url.Values, bool, error) {
+		return p.NextPage, nil, p.NextPage == "" || len(p.Items) == 0, nil
+	})
+}
+
+// listExport iterates an incremental export: after_url until end_of_stream.
+func listExport[T any](ctx context.Context, c *Client, path string, query url.Values, key string) iter.Seq2[T, error] {
+	return walk(ctx, c, path, query, key, func(p *page[T]) (string, url.Values, bool, error) {
+		return p.AfterURL, nil, p.EndOfStream || !p.seenEnd || p.AfterURL == "", nil
+	})
 }
 
 // pageSet remembers the pages a list has asked for, so that a server handing out a next

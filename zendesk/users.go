@@ -310,35 +310,8 @@ func (s *UsersService) Delete(ctx context.Context, id int64) (*User, *Response, 
 // incremental export (admins only; 10 requests a minute, which the client paces in a
 // bucket of its own). start must be at least a minute in the past.
 func (s *UsersService) IncrementalExport(ctx context.Context, start time.Time) iter.Seq2[User, error] {
-	return func(yield func(User, error) bool) {
-		q := url.Values{"start_time": {strconv.FormatInt(start.Unix(), 10)}}
-		next := "incremental/users/cursor"
-		seen := pageSet{}
-		for {
-			if err := ctx.Err(); err != nil {
-				yield(User{}, err)
-				return
-			}
-			if err := seen.add(next, q); err != nil {
-				yield(User{}, fmt.Errorf("zendesk: GET incremental/users/cursor: %w", err))
-				return
-			}
-			p, err := fetchPage[User](ctx, s.client, next, q, "users")
-			if err != nil {
-				yield(User{}, err)
-				return
-			}
-			for _, u := range p.Items {
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if p.EndOfStream || !p.seenEnd || p.AfterURL == "" {
-				return
-			}
-			next, q = p.AfterURL, nil
-		}
-	}
+	q := url.Values{"start_time": {strconv.FormatInt(start.Unix(), 10)}}
+	return listExport[User](ctx, s.client, "incremental/users/cursor", q, "users")
 }
 
 // DeletedUsersService lists soft-deleted users and deletes them for good.

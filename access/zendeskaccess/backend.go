@@ -196,13 +196,13 @@ func (b *Backend) currentState(ctx context.Context) (*accountState, error) {
 }
 
 // multipleOrgs reports the multiple-organizations setting, from a recent
-// state or by reading the settings (one request). With OrgModeMultiple it
-// fails if the setting is off.
-func (b *Backend) multipleOrgs(ctx context.Context) (bool, error) {
+// state or by reading the settings (one request); fresh always reads. With
+// OrgModeMultiple it fails if the setting is off.
+func (b *Backend) multipleOrgs(ctx context.Context, fresh bool) (bool, error) {
 	b.mu.Lock()
 	st := b.state
 	b.mu.Unlock()
-	if st != nil && b.now().Sub(st.readAt) < stateTTL {
+	if !fresh && st != nil && b.now().Sub(st.readAt) < stateTTL {
 		return st.multipleOrgs, nil
 	}
 	s, _, err := b.client.Account.Settings(ctx)

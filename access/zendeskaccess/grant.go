@@ -74,7 +74,9 @@ func isBuiltIn(r zendesk.Role) bool {
 //   - organization:<id>:member: POST /organization_memberships, following the
 //     OrgMode on an account without multiple organizations (a move is
 //     refused with an *OrganizationMoveError, or done and reported in
-//     GrantResult.Replaced).
+//     GrantResult.Replaced). For a user in another organization the setting
+//     is read afresh (GET /account/settings) and, when it is off, so are the
+//     user's memberships, which may be several if the setting was on once.
 //   - custom_role:<id>:assigned: PUT /users/{id} with custom_role_id (agents
 //     only); the previous custom role is reported in Replaced.
 //   - role:<name>:assigned: PUT /users/{id} with role; the previous role, and
@@ -369,7 +371,11 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 		}
 		checked = true
 	}
-	multi, err := b.multipleOrgs(ctx)
+	// A user in another organization would be moved if the setting were
+	// off, so for them it is read afresh: a setting turned off since the
+	// last sync must not let the create below move the user unannounced.
+	mayMove := u.OrganizationID != nil && *u.OrganizationID != t.id
+	multi, err := b.multipleOrgs(ctx, mayMove)
 	if err != nil {
 		return res, err
 	}
@@ -385,10 +391,24 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 				return res, err
 			}
 		}
+		// Turning the setting off keeps the memberships users had, so the
+		// user may already be a member, or be in more than organization_id.
+		var current []zendesk.OrganizationMembership
+		for m, err := range b.client.OrganizationMemberships.ListByUser(ctx, u.ID) {
+			if err != nil {
+				return res, fmt.Errorf("list organization memberships of user %d: %w", u.ID, err)
+			}
+			if m.OrganizationID == t.id {
+				res.Status = access.StatusAlreadyGranted
+				res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
+				return res, nil
+			}
+			current = append(current, m)
+		}
 		if b.cfg.orgMode != OrgModeReplace {
 			return res, &OrganizationMoveError{UserID: u.ID, From: from, To: t.id}
 		}
-		return b.moveOrganization(ctx, t, u, from)
+		return b.moveOrganization(ctx, t, u, from, current)
 	}
 	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 	switch {
@@ -410,23 +430,26 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 	return res, fmt.Errorf("add user %d to organization %d: %w", u.ID, t.id, err)
 }
 
-// moveOrganization moves u from organization from to t's on an account
-// without multiple organizations (OrgModeReplace). Zendesk itself moves the
-// user when a second membership is created; if it refuses instead, the old
-// membership is removed first.
-func (b *Backend) moveOrganization(ctx context.Context, t target, u *zendesk.User, from int64) (access.GrantResult, error) {
-	old := b.attrs.membershipGrant(orgEID(from), u.ID, 0, u.Suspended, true)
+// moveOrganization moves u from its organizations (current; from is the
+// default) to t's on an account without multiple organizations
+// (OrgModeReplace). Zendesk itself moves the user when another membership
+// is created; if it refuses instead, the old memberships are removed first.
+func (b *Backend) moveOrganization(ctx context.Context, t target, u *zendesk.User, from int64, current []zendesk.OrganizationMembership) (access.GrantResult, error) {
 	res := access.GrantResult{
 		Status: access.StatusGranted,
 		Note:   fmt.Sprintf("moved user %d from organization %d to %d: the account allows one organization per user", u.ID, from, t.id),
 	}
-	if b.orgSelected(from, "") || b.orgFilterByName() && b.checkOrganization(ctx, from) == nil {
-		res.Replaced = []access.Grant{old}
+	for _, m := range current {
+		if b.orgSelected(m.OrganizationID, m.OrganizationName) {
+			res.Replaced = append(res.Replaced, b.attrs.membershipGrant(orgEID(m.OrganizationID), u.ID, m.ID, u.Suspended, m.Default))
+		}
 	}
 	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 	if errors.Is(err, zendesk.ErrInvalid) && !zendesk.IsDuplicate(err) {
-		if _, uerr := b.client.OrganizationMemberships.Unassign(ctx, u.ID, from); uerr != nil && !zendesk.IsNotFound(uerr) {
-			return access.GrantResult{}, fmt.Errorf("move user %d out of organization %d: %w", u.ID, from, uerr)
+		for _, old := range current {
+			if _, uerr := b.client.OrganizationMemberships.Unassign(ctx, u.ID, old.OrganizationID); uerr != nil && !zendesk.IsNotFound(uerr) {
+				return access.GrantResult{}, fmt.Errorf("move user %d out of organization %d: %w", u.ID, old.OrganizationID, uerr)
+			}
 		}
 		m, _, err = b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 		if err != nil {
@@ -448,7 +471,7 @@ func (b *Backend) revokeOrganization(ctx context.Context, t target, u *zendesk.U
 		}
 	}
 	if b.cfg.orgMode == OrgModeMultiple {
-		if _, err := b.multipleOrgs(ctx); err != nil {
+		if _, err := b.multipleOrgs(ctx, false); err != nil {
 			return res, err
 		}
 	}

@@ -74,7 +74,7 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 // userOrgGrants returns the organization grants of a user whose
 // organization_id is set.
 func (b *Backend) userOrgGrants(ctx context.Context, u *zendesk.User) ([]access.Grant, error) {
-	multi, err := b.multipleOrgs(ctx)
+	multi, err := b.multipleOrgs(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -235,3 +235,82 @@ func TestOrganizationGrantWithoutOrganization(t *testing.T) {
 		})
 	}
 }
+
+// TestOrganizationGrantAfterSettingTurnedOff: a grant right after a sync,
+// when multiple organizations were turned off in between, must not rely on
+// the setting the sync read: a move is refused (or reported) as the mode says.
+func TestOrganizationGrantAfterSettingTurnedOff(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeDetect, zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeMultiple, zendeskaccess.OrgModeReplace} {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := demo(t, zendesktest.WithMultipleOrganizations(true))
+			f := newOrgFixture(t, srv)
+			b := newBackend(t, srv, zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithOrganizationMode(mode))
+			ctx := t.Context()
+			if _, err := b.Info(ctx); err != nil {
+				t.Fatalf("Info: %v", err)
+			}
+			srv.SetMultipleOrganizations(false)
+			srv.ResetStats()
+			res, err := b.Grant(ctx, access.GrantRequest{EntitlementID: orgE(f.to), PrincipalID: uid(f.user)})
+			switch mode {
+			case zendeskaccess.OrgModeReplace:
+				if err != nil {
+					t.Fatalf("Grant: %v", err)
+				}
+				if d := cmp.Diff([]string{access.GrantID(orgE(f.from), uid(f.user))}, grantIDs(res.Replaced)); d != "" {
+					t.Errorf("Replaced (-want +got):\n%s", d)
+				}
+				if d := cmp.Diff([]int64{f.to}, orgIDsOf(srv, f.user)); d != "" {
+					t.Errorf("memberships (-want +got):\n%s", d)
+				}
+				return
+			case zendeskaccess.OrgModeMultiple:
+				if !errors.Is(err, zendeskaccess.ErrMultipleOrganizationsOff) {
+					t.Errorf("Grant error = %v, want ErrMultipleOrganizationsOff", err)
+				}
+			default:
+				if !errors.Is(err, zendeskaccess.ErrOrganizationMove) {
+					t.Errorf("Grant = %+v, %v; want ErrOrganizationMove", res, err)
+				}
+			}
+			if n := writes(srv); n != 0 {
+				t.Errorf("%d writes, want none (%v)", n, srv.Stats().Requests)
+			}
+			if d := cmp.Diff([]int64{f.from}, orgIDsOf(srv, f.user)); d != "" {
+				t.Errorf("memberships (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestOrganizationGrantKeptMembership: on an account where multiple
+// organizations were turned off, users keep the memberships they had;
+// granting one of them changes nothing and says so, in every mode.
+func TestOrganizationGrantKeptMembership(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeDetect, zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
+		t.Run(mode.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := demo(t, zendesktest.WithMultipleOrganizations(true))
+			f := newOrgFixture(t, srv)
+			if _, err := srv.AddOrganizationMembership(f.user, f.to); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetMultipleOrganizations(false)
+			b := newBackend(t, srv, zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithOrganizationMode(mode))
+			srv.ResetStats()
+			res, err := b.Grant(t.Context(), access.GrantRequest{EntitlementID: orgE(f.to), PrincipalID: uid(f.user)})
+			if err != nil || res.Status != access.StatusAlreadyGranted || len(res.Replaced) != 0 {
+				t.Errorf("Grant = %+v, %v; want already granted, nothing replaced", res, err)
+			}
+			if n := writes(srv); n != 0 {
+				t.Errorf("%d writes, want none (%v)", n, srv.Stats().Requests)
+			}
+			if d := cmp.Diff([]int64{f.from, f.to}, orgIDsOf(srv, f.user)); d != "" {
+				t.Errorf("memberships (-want +got):\n%s", d)
+			}
+		})
+	}
+}

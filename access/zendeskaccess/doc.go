@@ -87,6 +87,12 @@
 // reports the membership it removed in GrantResult.Replaced, and
 // OrgModeMultiple fails whenever the setting is off.
 //
+// Zendesk does not document what becomes of the extra memberships of users in
+// several organizations when the setting is turned off. If they are kept, the
+// free single-organization sync (organization_id only) does not see them; an
+// explicit WithMembershipStrategy makes the sync read the membership lists on
+// such an account too.
+//
 // # Concurrency and rate limits
 //
 // The streams are independent cursor lists that access.Sync runs

@@ -270,6 +270,12 @@ func WithAccountOwner(userID int64) Option {
 
 // WithMembershipStrategy chooses how organization memberships are read when
 // the account allows multiple organizations. The default is StrategyAuto.
+//
+// An explicit StrategyAccountWide or StrategyPerUser also makes a sync read the
+// memberships on an account without the setting, instead of taking each user's
+// organization from organization_id at no cost. Use it on an account that once
+// allowed multiple organizations: Zendesk does not document whether turning the
+// setting off removes the extra memberships, and a user object shows only one.
 func WithMembershipStrategy(s MembershipStrategy) Option {
 	return func(c *config) error {
 		if s < StrategyAuto || s > StrategyPerUser {

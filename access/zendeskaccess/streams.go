@@ -51,7 +51,7 @@ func (b *Backend) Streams(ctx context.Context) ([]access.Stream, error) {
 	if b.cfg.types[TypeOrganization] {
 		r.orgs = newJob(r.readOrganizations)
 		streams = append(streams, access.Stream{Name: StreamOrganizations, Run: r.orgs.run})
-		if st.multipleOrgs {
+		if b.readsOrgMemberships(st) {
 			streams = append(streams, access.Stream{Name: StreamOrganizationMemberships, Run: r.readOrgMemberships})
 		}
 	}
@@ -62,6 +62,16 @@ func (b *Backend) Streams(ctx context.Context) ([]access.Stream, error) {
 		streams = append(streams, access.Stream{Name: StreamRoles, Run: emitRoles})
 	}
 	return streams, nil
+}
+
+// readsOrgMemberships reports whether a sync reads organization memberships
+// rather than taking each user's one organization from organization_id: always
+// when the account allows multiple organizations, and also without the setting
+// when the caller chose a strategy explicitly. Zendesk does not say what
+// happens to the memberships of users in several organizations when the
+// setting is turned off; if they are kept, only the membership lists show them.
+func (b *Backend) readsOrgMemberships(st *accountState) bool {
+	return st.multipleOrgs || b.cfg.strategy != StrategyAuto
 }
 
 // syncRun is the state shared by the streams of one Streams call.
@@ -99,7 +109,7 @@ func (r *syncRun) readUsers(ctx context.Context, emit func(access.Item) error) e
 	if b.cfg.scope == ScopeTeamMembers {
 		opts = &zendesk.UserListOptions{Roles: []zendesk.Role{zendesk.RoleAgent, zendesk.RoleAdmin}}
 	}
-	singleOrg := b.cfg.types[TypeOrganization] && !r.st.multipleOrgs
+	singleOrg := b.cfg.types[TypeOrganization] && !b.readsOrgMemberships(r.st)
 	idx := map[int64]userFlags{}
 	var orgOf [][2]int64 // user id, organization id
 	for u, err := range b.client.Users.List(ctx, opts) {

@@ -264,12 +264,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		addGM := func(up, gp int, isDefault bool) {
 			u, g := &st.users[up], &st.groups[gp]
 			at := max(u.createdAt, g.createdAt) + rng.Int64N(86400*30)
-			pos := len(st.gms)
-			st.gms = append(st.gms, gmRec{id: gmBase + int64(pos) + 1, userID: u.id, groupID: g.id,
-				createdAt: at, updatedAt: at, isDefault: isDefault})
-			st.userGMs[up] = append(st.userGMs[up], int32(pos))
-			st.groupGMs[gp] = append(st.groupGMs[gp], int32(pos))
-			st.liveGMs++
+			st.gmTable().link(up, gp, g.id, isDefault, at)
 			if isDefault {
 				u.defaultGroupID = g.id
 			}
@@ -307,13 +302,8 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		addOM := func(up, op int) {
 			u, o := &st.users[up], &st.orgs[op]
 			at := max(u.createdAt, o.createdAt) + rng.Int64N(86400*30)
-			pos := len(st.oms)
 			isDefault := len(st.userOMs[up]) == 0
-			st.oms = append(st.oms, omRec{id: omBase + int64(pos) + 1, userID: u.id, orgID: o.id,
-				createdAt: at, updatedAt: at, isDefault: isDefault})
-			st.userOMs[up] = append(st.userOMs[up], int32(pos))
-			st.orgOMs[op] = append(st.orgOMs[op], int32(pos))
-			st.liveOMs++
+			st.omTable().link(up, op, o.id, isDefault, at)
 			if isDefault {
 				u.orgID = o.id
 			}

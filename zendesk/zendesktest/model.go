@@ -182,24 +182,25 @@ type roleRec struct {
 	members     int
 }
 
-type gmRec struct {
+// membership is what group and organization memberships have in common;
+// see membership.go for the bookkeeping they share.
+type membership struct {
 	id        int64
 	userID    int64
-	groupID   int64
 	createdAt int64
 	updatedAt int64
 	isDefault bool
 	gone      bool
 }
 
+type gmRec struct {
+	membership
+	groupID int64
+}
+
 type omRec struct {
-	id        int64
-	userID    int64
-	orgID     int64
-	createdAt int64
-	updatedAt int64
-	isDefault bool
-	gone      bool
+	membership
+	orgID int64
 }
 
 func unixTime(s int64) time.Time {

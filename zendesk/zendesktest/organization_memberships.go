@@ -2,59 +2,23 @@ package zendesktest
 
 import "net/http"
 
-func omSeq(st *store) seq {
-	return seq{n: len(st.oms), id: func(i int) int64 { return st.oms[i].id },
-		ok: func(i int) bool { return !st.oms[i].gone }}
+var omKind = memberKind{
+	one: "organization_membership", many: "organization_memberships", target: "organization_id",
+	rec:       func(st *store, p int) *membership { return &st.oms[p].membership },
+	count:     func(st *store) int { return len(st.oms) },
+	byUser:    func(st *store) [][]int32 { return st.userOMs },
+	byTarget:  func(st *store) [][]int32 { return st.orgOMs },
+	targetPos: (*store).orgPos, // a deleted organization is not found
+	pos:       (*store).omPos,
+	write:     (*store).writeOM,
+	create:    (*store).createOM,
+	remove:    (*store).removeOrgMembership,
 }
 
-func handleListOrgMemberships(c *call) {
-	c.list("organization_memberships", true, func(st *store) (seq, func(*jw, int), *apiError) {
-		return omSeq(st), func(w *jw, i int) { st.writeOM(w, c.base, i) }, nil
-	})
-}
-
-func handleListOrgMembershipsByOrg(c *call) {
-	c.list("organization_memberships", true, func(st *store) (seq, func(*jw, int), *apiError) {
-		p := st.orgPos(c.ids[0])
-		if p < 0 {
-			return seq{}, nil, errNotFound()
-		}
-		list := st.orgOMs[p]
-		return positions(list, func(q int32) int64 { return st.oms[q].id }),
-			func(w *jw, i int) { st.writeOM(w, c.base, int(list[i])) }, nil
-	})
-}
-
-func handleListOrgMembershipsByUser(c *call) {
-	c.list("organization_memberships", true, func(st *store) (seq, func(*jw, int), *apiError) {
-		p, e := st.userForShow(c.ids[0])
-		if e != nil {
-			return seq{}, nil, e
-		}
-		list := st.userOMs[p]
-		return positions(list, func(q int32) int64 { return st.oms[q].id }),
-			func(w *jw, i int) { st.writeOM(w, c.base, int(list[i])) }, nil
-	})
-}
-
-func (c *call) omFromPath(st *store) (int, *apiError) {
-	p := st.omPos(c.ids[len(c.ids)-1])
-	if p < 0 || len(c.ids) == 2 && st.oms[p].userID != c.ids[0] {
-		return -1, errNotFound()
-	}
-	return p, nil
-}
-
-func handleShowOrgMembership(c *call) {
-	c.one(http.StatusOK, "organization_membership", func(st *store, w *jw) *apiError {
-		p, e := c.omFromPath(st)
-		if e != nil {
-			return e
-		}
-		st.writeOM(w, c.base, p)
-		return nil
-	})
-}
+func handleListOrgMemberships(c *call)       { omKind.listAll(c) }
+func handleListOrgMembershipsByOrg(c *call)  { omKind.listByTarget(c) }
+func handleListOrgMembershipsByUser(c *call) { omKind.listByUser(c) }
+func handleShowOrgMembership(c *call)        { omKind.show(c) }
 
 // agentMayManageOrgs: agents may manage organization memberships of end-users only.
 func (c *call) agentMayManageOrgs(st *store, userID int64) bool {
@@ -65,20 +29,40 @@ func (c *call) agentMayManageOrgs(st *store, userID int64) bool {
 	return p >= 0 && st.users[p].role == RoleEndUser
 }
 
+// managedOMFromPath finds the membership of /organization_memberships/{id}
+// or /users/{uid}/organization_memberships/{id} that the caller may manage.
+func (c *call) managedOMFromPath(st *store) (int, *apiError) {
+	p, e := omKind.fromPath(c, st)
+	if e != nil {
+		return -1, e
+	}
+	if !c.agentMayManageOrgs(st, st.oms[p].userID) {
+		return -1, errForbidden()
+	}
+	return p, nil
+}
+
+// managedUserOrg finds the membership of /users/{uid}/organizations/{oid}
+// that the caller may manage.
+func (c *call) managedUserOrg(st *store) (int, *apiError) {
+	up := st.liveUserPos(c.ids[0])
+	if up < 0 || st.orgPos(c.ids[1]) < 0 {
+		return -1, errNotFound()
+	}
+	p := st.findOM(up, c.ids[1])
+	if p < 0 {
+		return -1, errNotFound()
+	}
+	if !c.agentMayManageOrgs(st, c.ids[0]) {
+		return -1, errForbidden()
+	}
+	return p, nil
+}
+
 func (st *store) createOM(in membershipInput, now int64) (int, *apiError) {
-	if in.userID.v == 0 {
-		return -1, errInvalid("user_id", "BlankValue", "User: cannot be blank")
-	}
-	if in.targetID.v == 0 {
-		return -1, errInvalid("organization_id", "BlankValue", "Organization: cannot be blank")
-	}
-	up := st.liveUserPos(in.userID.v)
-	if up < 0 {
-		return -1, errInvalid("user_id", "InvalidValue", "User: is invalid")
-	}
-	op := st.orgPos(in.targetID.v)
-	if op < 0 {
-		return -1, errInvalid("organization_id", "InvalidValue", "Organization: is invalid")
+	up, op, e := st.parties(in, "organization_id", "Organization", st.orgPos)
+	if e != nil {
+		return -1, e
 	}
 	return st.addOrgMembership(up, op, in.isDefault.v, now)
 }
@@ -106,12 +90,9 @@ func handleCreateOrgMembership(c *call) {
 
 func handleDeleteOrgMembership(c *call) {
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		p, e := c.omFromPath(st)
+		p, e := c.managedOMFromPath(st)
 		if e != nil {
 			return 0, nil, e
-		}
-		if !c.agentMayManageOrgs(st, st.oms[p].userID) {
-			return 0, nil, errForbidden()
 		}
 		st.removeOrgMembership(p, now)
 		return http.StatusNoContent, nil, nil
@@ -121,16 +102,9 @@ func handleDeleteOrgMembership(c *call) {
 // handleUnassignOrganization is DELETE /users/{uid}/organizations/{oid}.
 func handleUnassignOrganization(c *call) {
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		up := st.liveUserPos(c.ids[0])
-		if up < 0 || st.orgPos(c.ids[1]) < 0 {
-			return 0, nil, errNotFound()
-		}
-		p := st.findOM(up, c.ids[1])
-		if p < 0 {
-			return 0, nil, errNotFound()
-		}
-		if !c.agentMayManageOrgs(st, c.ids[0]) {
-			return 0, nil, errForbidden()
+		p, e := c.managedUserOrg(st)
+		if e != nil {
+			return 0, nil, e
 		}
 		st.removeOrgMembership(p, now)
 		return http.StatusNoContent, nil, nil
@@ -139,87 +113,26 @@ func handleUnassignOrganization(c *call) {
 
 func handleMakeDefaultOrgMembership(c *call) {
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		p, e := c.omFromPath(st)
+		p, e := c.managedOMFromPath(st)
 		if e != nil {
 			return 0, nil, e
 		}
-		if !c.agentMayManageOrgs(st, st.oms[p].userID) {
-			return 0, nil, errForbidden()
-		}
 		st.makeDefaultOM(p, now)
-		list := st.userOMs[st.userPos(c.ids[0])]
-		return http.StatusOK, wrapMany("organization_memberships", len(list), func(w *jw, i int) { st.writeOM(w, c.base, int(list[i])) }), nil
+		return http.StatusOK, omKind.pathUserList(c, st), nil
 	})
 }
 
 // handleMakeDefaultOrganization is PUT /users/{uid}/organizations/{oid}/make_default.
 func handleMakeDefaultOrganization(c *call) {
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		up := st.liveUserPos(c.ids[0])
-		if up < 0 || st.orgPos(c.ids[1]) < 0 {
-			return 0, nil, errNotFound()
-		}
-		p := st.findOM(up, c.ids[1])
-		if p < 0 {
-			return 0, nil, errNotFound()
-		}
-		if !c.agentMayManageOrgs(st, c.ids[0]) {
-			return 0, nil, errForbidden()
+		p, e := c.managedUserOrg(st)
+		if e != nil {
+			return 0, nil, e
 		}
 		st.makeDefaultOM(p, now)
 		return http.StatusOK, wrapOne("organization_membership", func(w *jw) { st.writeOM(w, c.base, p) }), nil
 	})
 }
 
-func handleCreateManyOrgMemberships(c *call) {
-	items, e := c.bulkItems("organization_memberships", "organization_id")
-	if e != nil {
-		c.fail(e)
-		return
-	}
-	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		j, e := c.s.enqueue("bulk_create_organization_memberships", len(items), func(st *store, now int64) []jobResult {
-			res := make([]jobResult, 0, len(items))
-			for i, in := range items {
-				p, e := st.createOM(in, now)
-				if e != nil {
-					res = append(res, itemFailure(i, e))
-					continue
-				}
-				res = append(res, jobResult{id: st.oms[p].id, index: i, create: true, success: true})
-			}
-			return res
-		})
-		if e != nil {
-			return 0, nil, e
-		}
-		return http.StatusOK, c.jobAnswer(j), nil
-	})
-}
-
-func handleDestroyManyOrgMemberships(c *call) {
-	ids, e := parseIDList(c.query("ids"), 100)
-	if e != nil {
-		c.fail(e)
-		return
-	}
-	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		j, e := c.s.enqueue("bulk_destroy_organization_memberships", len(ids), func(st *store, now int64) []jobResult {
-			res := make([]jobResult, 0, len(ids))
-			for _, id := range ids {
-				p := st.omPos(id)
-				if p < 0 {
-					res = append(res, jobResult{id: id, err: "RecordNotFound", details: "Not found"})
-					continue
-				}
-				st.removeOrgMembership(p, now)
-				res = append(res, jobResult{id: id, success: true})
-			}
-			return res
-		})
-		if e != nil {
-			return 0, nil, e
-		}
-		return http.StatusOK, c.jobAnswer(j), nil
-	})
-}
+func handleCreateManyOrgMemberships(c *call)  { omKind.createMany(c) }
+func handleDestroyManyOrgMemberships(c *call) { omKind.destroyMany(c) }

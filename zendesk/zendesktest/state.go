@@ -183,30 +183,26 @@ func (st *store) exportOM(p int) OrganizationMembership {
 
 // GroupMembershipsOf returns the user's group memberships, by id.
 func (s *Server) GroupMembershipsOf(userID int64) []GroupMembership {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p := s.st.userPos(userID)
-	if p < 0 {
-		return nil
-	}
-	out := make([]GroupMembership, 0, len(s.st.userGMs[p]))
-	for _, q := range s.st.userGMs[p] {
-		out = append(out, s.st.exportGM(int(q)))
-	}
-	return out
+	return membershipsOf(s, userID, gmKind.byUser, (*store).exportGM)
 }
 
 // OrganizationMembershipsOf returns the user's organization memberships, by id.
 func (s *Server) OrganizationMembershipsOf(userID int64) []OrganizationMembership {
+	return membershipsOf(s, userID, omKind.byUser, (*store).exportOM)
+}
+
+// membershipsOf exports the memberships that byUser lists for the user.
+func membershipsOf[T any](s *Server, userID int64, byUser func(*store) [][]int32, export func(*store, int) T) []T {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p := s.st.userPos(userID)
 	if p < 0 {
 		return nil
 	}
-	out := make([]OrganizationMembership, 0, len(s.st.userOMs[p]))
-	for _, q := range s.st.userOMs[p] {
-		out = append(out, s.st.exportOM(int(q)))
+	list := byUser(s.st)[p]
+	out := make([]T, 0, len(list))
+	for _, q := range list {
+		out = append(out, export(s.st, int(q)))
 	}
 	return out
 }

@@ -98,20 +98,8 @@ func (s *store) orgPos(id int64) int {
 	return p
 }
 func (s *store) rolePos(id int64) int { return posOf(id, roleBase, len(s.roles)) }
-func (s *store) gmPos(id int64) int {
-	p := posOf(id, gmBase, len(s.gms))
-	if p >= 0 && s.gms[p].gone {
-		return -1
-	}
-	return p
-}
-func (s *store) omPos(id int64) int {
-	p := posOf(id, omBase, len(s.oms))
-	if p >= 0 && s.oms[p].gone {
-		return -1
-	}
-	return p
-}
+func (s *store) gmPos(id int64) int   { return s.gmTable().pos(id) }
+func (s *store) omPos(id int64) int   { return s.omTable().pos(id) }
 
 // liveUserPos returns the position of a live (not deleted) user or -1.
 func (s *store) liveUserPos(id int64) int {
@@ -182,108 +170,36 @@ func removeInt32(list []int32, v int32) []int32 {
 	return list
 }
 
-func (s *store) findGM(upos int, groupID int64) int {
-	for _, p := range s.userGMs[upos] {
-		if s.gms[p].groupID == groupID {
-			return int(p)
-		}
-	}
-	return -1
-}
+func (s *store) findGM(upos int, groupID int64) int { return s.gmTable().find(upos, groupID) }
 
 // addGroupMembership adds user upos to group gpos. It checks agent-only
 // membership and duplicates.
 func (s *store) addGroupMembership(upos, gpos int, makeDefault bool, now int64) (int, *apiError) {
-	u := &s.users[upos]
 	g := &s.groups[gpos]
-	if !u.role.isStaff() {
+	if !s.users[upos].role.isStaff() {
 		return -1, errInvalid("user_id", "InvalidValue", "User must be an agent or admin to be added to a group")
 	}
 	if s.findGM(upos, g.id) >= 0 {
 		return -1, errInvalid("user_id", "DuplicateValue", "User is already a member of this group")
 	}
-	isDefault := makeDefault || len(s.userGMs[upos]) == 0
-	if isDefault {
-		for _, p := range s.userGMs[upos] {
-			if s.gms[p].isDefault {
-				s.gms[p].isDefault = false
-				s.gms[p].updatedAt = now
-			}
-		}
-	}
-	pos := len(s.gms)
-	s.gms = append(s.gms, gmRec{id: gmBase + int64(pos) + 1, userID: u.id, groupID: g.id, createdAt: now, updatedAt: now, isDefault: isDefault})
-	s.userGMs[upos] = append(s.userGMs[upos], int32(pos))
-	s.groupGMs[gpos] = append(s.groupGMs[gpos], int32(pos))
-	s.liveGMs++
-	if isDefault && u.defaultGroupID != g.id {
-		u.defaultGroupID = g.id
-		s.touchUser(upos, now)
-	}
-	return pos, nil
+	return s.gmTable().add(upos, gpos, g.id, makeDefault, now), nil
 }
 
-func (s *store) removeGroupMembership(pos int, now int64) {
-	m := &s.gms[pos]
-	if m.gone {
-		return
-	}
-	m.gone = true
-	s.liveGMs--
-	upos := s.userPos(m.userID)
-	gpos := s.groupPos(m.groupID)
-	s.userGMs[upos] = removeInt32(s.userGMs[upos], int32(pos))
-	s.groupGMs[gpos] = removeInt32(s.groupGMs[gpos], int32(pos))
-	if m.isDefault {
-		u := &s.users[upos]
-		u.defaultGroupID = 0
-		if rest := s.userGMs[upos]; len(rest) > 0 {
-			// Promote the oldest remaining membership.
-			s.gms[rest[0]].isDefault = true
-			s.gms[rest[0]].updatedAt = now
-			u.defaultGroupID = s.gms[rest[0]].groupID
-		}
-		s.touchUser(upos, now)
-	}
-}
-
-func (s *store) makeDefaultGM(pos int, now int64) {
-	m := &s.gms[pos]
-	upos := s.userPos(m.userID)
-	for _, p := range s.userGMs[upos] {
-		want := int(p) == pos
-		if s.gms[p].isDefault != want {
-			s.gms[p].isDefault = want
-			s.gms[p].updatedAt = now
-		}
-	}
-	if s.users[upos].defaultGroupID != m.groupID {
-		s.users[upos].defaultGroupID = m.groupID
-		s.touchUser(upos, now)
-	}
-}
+func (s *store) removeGroupMembership(pos int, now int64) { s.gmTable().remove(pos, now) }
+func (s *store) makeDefaultGM(pos int, now int64)         { s.gmTable().makeDefault(pos, now) }
 
 func (s *store) removeAllGMs(upos int, now int64) {
-	for len(s.userGMs[upos]) > 0 {
-		s.removeGroupMembership(int(s.userGMs[upos][len(s.userGMs[upos])-1]), now)
-	}
+	t := s.gmTable()
+	t.removeAllIn(t.byUser, upos, now)
 }
 
 // --- memberships: organizations ---
 
-func (s *store) findOM(upos int, orgID int64) int {
-	for _, p := range s.userOMs[upos] {
-		if s.oms[p].orgID == orgID {
-			return int(p)
-		}
-	}
-	return -1
-}
+func (s *store) findOM(upos int, orgID int64) int { return s.omTable().find(upos, orgID) }
 
 // addOrgMembership adds user upos to organization opos, applying the
 // multiple-organizations setting.
 func (s *store) addOrgMembership(upos, opos int, makeDefault bool, now int64) (int, *apiError) {
-	u := &s.users[upos]
 	o := &s.orgs[opos]
 	if s.findOM(upos, o.id) >= 0 {
 		return -1, errInvalid("user_id", "DuplicateValue", " This user is already a member of this organization.")
@@ -302,65 +218,11 @@ func (s *store) addOrgMembership(upos, opos int, makeDefault bool, now int64) (i
 	if existing >= s.maxOrgsPerUser {
 		return -1, errInvalid("organization_id", "InvalidValue", "Organization: a user can belong to at most 300 organizations")
 	}
-	isDefault := makeDefault || existing == 0
-	if isDefault {
-		for _, p := range s.userOMs[upos] {
-			if s.oms[p].isDefault {
-				s.oms[p].isDefault = false
-				s.oms[p].updatedAt = now
-			}
-		}
-	}
-	pos := len(s.oms)
-	s.oms = append(s.oms, omRec{id: omBase + int64(pos) + 1, userID: u.id, orgID: o.id, createdAt: now, updatedAt: now, isDefault: isDefault})
-	s.userOMs[upos] = append(s.userOMs[upos], int32(pos))
-	s.orgOMs[opos] = append(s.orgOMs[opos], int32(pos))
-	s.liveOMs++
-	if isDefault && u.orgID != o.id {
-		u.orgID = o.id
-		s.touchUser(upos, now)
-	}
-	return pos, nil
+	return s.omTable().add(upos, opos, o.id, makeDefault, now), nil
 }
 
-func (s *store) removeOrgMembership(pos int, now int64) {
-	m := &s.oms[pos]
-	if m.gone {
-		return
-	}
-	m.gone = true
-	s.liveOMs--
-	upos := s.userPos(m.userID)
-	opos := posOf(m.orgID, orgBase, len(s.orgs))
-	s.userOMs[upos] = removeInt32(s.userOMs[upos], int32(pos))
-	s.orgOMs[opos] = removeInt32(s.orgOMs[opos], int32(pos))
-	if m.isDefault {
-		u := &s.users[upos]
-		u.orgID = 0
-		if rest := s.userOMs[upos]; len(rest) > 0 {
-			s.oms[rest[0]].isDefault = true
-			s.oms[rest[0]].updatedAt = now
-			u.orgID = s.oms[rest[0]].orgID
-		}
-		s.touchUser(upos, now)
-	}
-}
-
-func (s *store) makeDefaultOM(pos int, now int64) {
-	m := &s.oms[pos]
-	upos := s.userPos(m.userID)
-	for _, p := range s.userOMs[upos] {
-		want := int(p) == pos
-		if s.oms[p].isDefault != want {
-			s.oms[p].isDefault = want
-			s.oms[p].updatedAt = now
-		}
-	}
-	if s.users[upos].orgID != m.orgID {
-		s.users[upos].orgID = m.orgID
-		s.touchUser(upos, now)
-	}
-}
+func (s *store) removeOrgMembership(pos int, now int64) { s.omTable().remove(pos, now) }
+func (s *store) makeDefaultOM(pos int, now int64)       { s.omTable().makeDefault(pos, now) }
 
 // --- groups and organizations ---
 
@@ -376,10 +238,9 @@ func (s *store) addGroup(name, description string, isPublic, isDefault bool, now
 }
 
 func (s *store) deleteGroup(gpos int, now int64) {
+	t := s.gmTable()
+	t.removeAllIn(t.byTarget, gpos, now)
 	g := &s.groups[gpos]
-	for len(s.groupGMs[gpos]) > 0 {
-		s.removeGroupMembership(int(s.groupGMs[gpos][len(s.groupGMs[gpos])-1]), now)
-	}
 	g.deleted = true
 	g.updatedAt = now
 	if s.defaultGroupPos == int32(gpos) {
@@ -422,9 +283,8 @@ func (s *store) renameOrg(opos int, name string, now int64) *apiError {
 }
 
 func (s *store) deleteOrg(opos int, now int64) {
-	for len(s.orgOMs[opos]) > 0 {
-		s.removeOrgMembership(int(s.orgOMs[opos][len(s.orgOMs[opos])-1]), now)
-	}
+	t := s.omTable()
+	t.removeAllIn(t.byTarget, opos, now)
 	o := &s.orgs[opos]
 	delete(s.orgByName, strings.ToLower(o.name))
 	o.deleted = true

@@ -332,9 +332,8 @@ func (s *store) softDeleteUser(pos int, now int64) *apiError {
 	}
 	orgID := u.orgID
 	s.removeAllGMs(pos, now)
-	for len(s.userOMs[pos]) > 0 {
-		s.removeOrgMembership(int(s.userOMs[pos][len(s.userOMs[pos])-1]), now)
-	}
+	t := s.omTable()
+	t.removeAllIn(t.byUser, pos, now)
 	role, cr := u.role, u.customRoleID
 	s.setAccess(pos, RoleEndUser, 0) // release the seat and the role count
 	u.state = userSoftDeleted

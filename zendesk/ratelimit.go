@@ -111,7 +111,8 @@ func (l *adaptiveLimiter) Observe(rl RateLimit) {
 	if rl.Limit > 0 {
 		l.advertised = rl.Limit
 	}
-	l.state.Limit, l.state.Remaining, l.state.Reset, l.state.ObservedAt = rl.Limit, rl.Remaining, rl.Reset, rl.ObservedAt
+	// A response that reports only what remains keeps the last advertised limit.
+	l.state.Limit, l.state.Remaining, l.state.Reset, l.state.ObservedAt = l.advertised, rl.Remaining, rl.Reset, rl.ObservedAt
 	full := l.configured
 	if full == 0 || (l.advertised > 0 && l.advertised < full) {
 		full = l.advertised

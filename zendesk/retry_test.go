@@ -391,3 +391,27 @@ func TestLimiterRecoversWithoutAdvertisedLimit(t *testing.T) {
 		t.Errorf("burst after a response without remaining = %d, want %d", got, want)
 	}
 }
+
+func TestRateLimitKeepsAdvertisedLimitWhenOnlyRemainingIsSent(t *testing.T) {
+	mock := httpmock.NewMockTransport()
+	c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	headers := http.Header{"X-Rate-Limit": {"400"}, "X-Rate-Limit-Remaining": {"399"}}
+	mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
+		resp := httpmock.NewStringResponse(200, `{"user":{"id":1}}`)
+		resp.Header = headers.Clone()
+		return resp, nil
+	})
+	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	headers = http.Header{"X-Rate-Limit-Remaining": {"398"}}
+	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.RateLimit(); got.Limit != 400 || got.Remaining != 398 {
+		t.Errorf("RateLimit = %+v, want Limit 400 kept and Remaining 398", got)
+	}
+}

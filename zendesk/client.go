@@ -305,12 +305,18 @@ func (c *Client) newRequest(ctx context.Context, method, path string, query url.
 	return req, nil
 }
 
-// markIdempotent allows retrying a POST after an unknown outcome, for calls whose repeat
-// is harmless (create_or_update) or detectable (a duplicate membership answers 422).
-func markIdempotent(req *retryablehttp.Request) {
+// postRetryable is call for a POST whose repeat is harmless (create_or_update) or
+// detectable (a duplicate membership answers 422): unlike other POSTs, it is retried
+// after an attempt whose outcome is unknown.
+func (c *Client) postRetryable(ctx context.Context, path string, body, v any) (*Response, error) {
+	req, err := c.newRequest(ctx, http.MethodPost, path, nil, body)
+	if err != nil {
+		return nil, err
+	}
 	if m, ok := req.Context().Value(ctxKey{}).(*requestMeta); ok {
 		m.idempotent = true
 	}
+	return c.do(req, v)
 }
 
 // do sends req and decodes a 2xx JSON body into v (if v is not nil). Non-2xx answers

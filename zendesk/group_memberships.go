@@ -48,18 +48,12 @@ func (s *GroupMembershipsService) List(ctx context.Context) iter.Seq2[GroupMembe
 
 // ListByUser iterates over the group memberships of one agent.
 func (s *GroupMembershipsService) ListByUser(ctx context.Context, userID int64) iter.Seq2[GroupMembership, error] {
-	if err := checkID("user id", userID); err != nil {
-		return errSeq[GroupMembership](fmt.Errorf("zendesk: list group memberships: %w", err))
-	}
-	return listCursor[GroupMembership](ctx, s.client, "users/"+itoa(userID)+"/group_memberships", nil, "group_memberships")
+	return listUnder[GroupMembership](ctx, s.client, "users", "user id", userID, "group_memberships", "group_memberships")
 }
 
 // ListByGroup iterates over the memberships of one group.
 func (s *GroupMembershipsService) ListByGroup(ctx context.Context, groupID int64) iter.Seq2[GroupMembership, error] {
-	if err := checkID("group id", groupID); err != nil {
-		return errSeq[GroupMembership](fmt.Errorf("zendesk: list group memberships: %w", err))
-	}
-	return listCursor[GroupMembership](ctx, s.client, "groups/"+itoa(groupID)+"/memberships", nil, "group_memberships")
+	return listUnder[GroupMembership](ctx, s.client, "groups", "group id", groupID, "memberships", "group_memberships")
 }
 
 // Get returns one membership by its own id (not the user's or the group's).
@@ -86,13 +80,8 @@ func (s *GroupMembershipsService) Create(ctx context.Context, userID, groupID in
 		return nil, nil, fmt.Errorf("zendesk: create group membership: %w", err)
 	}
 	body := map[string]any{"group_membership": GroupMembershipPair{UserID: userID, GroupID: groupID}}
-	req, err := s.client.newRequest(ctx, http.MethodPost, "group_memberships", nil, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	markIdempotent(req)
 	var out groupMembershipBody
-	resp, err := s.client.do(req, &out)
+	resp, err := s.client.postRetryable(ctx, "group_memberships", body, &out)
 	return out.GroupMembership, resp, err
 }
 

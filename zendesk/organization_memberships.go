@@ -75,18 +75,12 @@ func (s *OrganizationMembershipsService) List(ctx context.Context) iter.Seq2[Org
 
 // ListByUser iterates over one user's organization memberships, the default first.
 func (s *OrganizationMembershipsService) ListByUser(ctx context.Context, userID int64) iter.Seq2[OrganizationMembership, error] {
-	if err := checkID("user id", userID); err != nil {
-		return errSeq[OrganizationMembership](fmt.Errorf("zendesk: list organization memberships: %w", err))
-	}
-	return listCursor[OrganizationMembership](ctx, s.client, "users/"+itoa(userID)+"/organization_memberships", nil, "organization_memberships")
+	return listUnder[OrganizationMembership](ctx, s.client, "users", "user id", userID, "organization_memberships", "organization_memberships")
 }
 
 // ListByOrganization iterates over the memberships of one organization.
 func (s *OrganizationMembershipsService) ListByOrganization(ctx context.Context, orgID int64) iter.Seq2[OrganizationMembership, error] {
-	if err := checkID("organization id", orgID); err != nil {
-		return errSeq[OrganizationMembership](fmt.Errorf("zendesk: list organization memberships: %w", err))
-	}
-	return listCursor[OrganizationMembership](ctx, s.client, "organizations/"+itoa(orgID)+"/organization_memberships", nil, "organization_memberships")
+	return listUnder[OrganizationMembership](ctx, s.client, "organizations", "organization id", orgID, "organization_memberships", "organization_memberships")
 }
 
 // Get returns one membership by its own id.
@@ -117,13 +111,8 @@ func (s *OrganizationMembershipsService) Create(ctx context.Context, userID, org
 		return nil, nil, fmt.Errorf("zendesk: create organization membership: %w", err)
 	}
 	body := map[string]any{"organization_membership": OrganizationMembershipPair{UserID: userID, OrganizationID: orgID}}
-	req, err := s.client.newRequest(ctx, http.MethodPost, "organization_memberships", nil, body)
-	if err != nil {
-		return nil, nil, err
-	}
-	markIdempotent(req)
 	var out orgMembershipBody
-	resp, err := s.client.do(req, &out)
+	resp, err := s.client.postRetryable(ctx, "organization_memberships", body, &out)
 	return out.OrganizationMembership, resp, err
 }
 

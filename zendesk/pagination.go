@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // CursorMeta is the "meta" object of a cursor-paginated page.
@@ -196,6 +197,15 @@ func listCursor[T any](ctx context.Context, c *Client, path string, query url.Va
 		}
 		return "", nil, false, errors.New("has_more is true but the page has no next link or cursor")
 	})
+}
+
+// listUnder iterates the cursor list {parent}/{id}/{child}, such as one user's group
+// memberships, after checking id (idName names it in the error).
+func listUnder[T any](ctx context.Context, c *Client, parent, idName string, id int64, child, key string) iter.Seq2[T, error] {
+	if err := checkID(idName, id); err != nil {
+		return errSeq[T](fmt.Errorf("zendesk: list %s: %w", strings.ReplaceAll(key, "_", " "), err))
+	}
+	return listCursor[T](ctx, c, parent+"/"+itoa(id)+"/"+child, nil, key)
 }
 
 // listOffset iterates an offset-paginated list (only user search needs it: Zendesk has

@@ -259,13 +259,8 @@ func (s *UsersService) CreateOrUpdate(ctx context.Context, user *CreateUserReque
 	if user == nil || (user.Email == "" && user.ExternalID == nil) {
 		return nil, false, nil, fmt.Errorf("zendesk: create or update user: email or external id is required to match on")
 	}
-	req, err := s.client.newRequest(ctx, http.MethodPost, "users/create_or_update", nil, map[string]any{"user": user})
-	if err != nil {
-		return nil, false, nil, err
-	}
-	markIdempotent(req)
 	var body userBody
-	resp, err = s.client.do(req, &body)
+	resp, err = s.client.postRetryable(ctx, "users/create_or_update", map[string]any{"user": user}, &body)
 	if err != nil {
 		return nil, false, resp, err
 	}

@@ -195,10 +195,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt, params, methodOK := s.match(r.Method, r.URL.Path)
 	key := routeKey(r.Method, rt, methodOK)
 	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
+	// Record the request when its status is set, before any byte of the answer can
+	// reach the client: a client that has its answer must find it in Stats and
+	// RequestLog. Requests that end without a status (a reset connection) are
+	// recorded when the handler returns.
+	sw.onStatus = func() {
 		s.obs.record(key, RequestRecord{Time: start, Method: r.Method, Path: r.URL.Path,
 			Query: r.URL.RawQuery, Status: sw.status, Body: capBody(body)})
-	}()
+	}
+	defer sw.settle()
 
 	isOAuth := rt != nil && rt.oauth
 	if s.faults != nil && (!isOAuth || s.faults.cfg.IncludeOAuth) {
@@ -212,7 +217,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case FaultConnReset:
 				sw.status = -1
 				if !resetConn(w) {
-					sw.status = writeFault(sw, Fault500, h, 0)
+					sw.status = 0 // not hijackable: answer a 500, recorded as such
+					writeFault(sw, Fault500, h, 0)
 				}
 				return
 			case FaultTruncatedBody:
@@ -224,11 +230,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					buf.body = []byte(`{"simulated":"truncated response to a request that had no effect"}`)
 				}
 				if !truncate(w, "application/json; charset=utf-8", buf.body) {
-					sw.status = writeFault(sw, Fault500, h, 0)
+					sw.status = 0
+					writeFault(sw, Fault500, h, 0)
 				}
 				return
 			default:
-				sw.status = writeFault(sw, k, h, s.faults.cfg.RetryAfter)
+				writeFault(sw, k, h, s.faults.cfg.RetryAfter)
 				return
 			}
 		}
@@ -370,23 +377,39 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	writeJSON(w, e.status, e.body())
 }
 
-// statusWriter records the status for stats and the request log.
+// statusWriter records the status for stats and the request log, calling
+// onStatus once, as soon as the status is known and before it is sent.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func()
+	recorded bool
 }
 
-func (w *statusWriter) WriteHeader(code int) {
+func (w *statusWriter) setStatus(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
+	w.settle()
+}
+
+// settle records the request if it has not been recorded yet.
+func (w *statusWriter) settle() {
+	if !w.recorded {
+		w.recorded = true
+		if w.onStatus != nil {
+			w.onStatus()
+		}
+	}
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.setStatus(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.setStatus(http.StatusOK)
 	return w.ResponseWriter.Write(p)
 }
 

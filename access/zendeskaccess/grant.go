@@ -94,11 +94,7 @@ func (b *Backend) Grant(ctx context.Context, req access.GrantRequest) (access.Gr
 	if err != nil {
 		return access.GrantResult{}, fmt.Errorf("zendeskaccess: grant: %w", err)
 	}
-	t, err := b.parseTarget(ref)
-	if err != nil {
-		return fail(err)
-	}
-	u, err := b.getUser(ctx, t.userID)
+	t, u, err := b.resolve(ctx, ref)
 	if err != nil {
 		return fail(err)
 	}
@@ -144,11 +140,7 @@ func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.
 	if err != nil {
 		return access.RevokeResult{}, fmt.Errorf("zendeskaccess: revoke: %w", err)
 	}
-	t, err := b.parseTarget(ref)
-	if err != nil {
-		return fail(err)
-	}
-	u, err := b.getUser(ctx, t.userID)
+	t, u, err := b.resolve(ctx, ref)
 	if err != nil {
 		return fail(err)
 	}
@@ -167,6 +159,20 @@ func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.
 		return fail(err)
 	}
 	return res, nil
+}
+
+// resolve turns a validated grant reference into its target and reads the user it
+// names: the first step of every Grant and Revoke.
+func (b *Backend) resolve(ctx context.Context, ref access.GrantRef) (target, *zendesk.User, error) {
+	t, err := b.parseTarget(ref)
+	if err != nil {
+		return target{}, nil, err
+	}
+	u, err := b.getUser(ctx, t.userID)
+	if err != nil {
+		return target{}, nil, err
+	}
+	return t, u, nil
 }
 
 // getUser reads a live user; a missing or deleted user is

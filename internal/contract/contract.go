@@ -23,8 +23,17 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// specRelPath is where the spec sits relative to the directory that holds the repository.
-const specRelPath = "shared/zendesk-api/support-oas.yaml"
+// EnvDir names the environment variable that points at the folder holding Zendesk's API
+// material (support-oas.yaml, FACTS.md, fixtures/). When it is unset, the folder is looked
+// for as shared/zendesk-api beside the repository, walking up from the working directory.
+const EnvDir = "ZGOV_ZENDESK_API_DIR"
+
+// dirRelPath is where the API material sits relative to the directory that holds the
+// repository.
+const dirRelPath = "shared/zendesk-api"
+
+// specName is the spec's file name inside the API folder.
+const specName = "support-oas.yaml"
 
 // specHost is the concrete server the loaded spec is pinned to; requests are rewritten
 // to it before routing, whatever host they were sent to.
@@ -35,16 +44,21 @@ type Spec struct {
 	router routers.Router
 }
 
-// Find looks for the spec in ../shared beside the repository, walking up from the
-// working directory. It returns the path and whether the file exists.
-func Find() (string, bool) {
+// Dir returns the folder of Zendesk's API material: $ZGOV_ZENDESK_API_DIR when set, else
+// ../shared/zendesk-api beside the repository, found by walking up from the working
+// directory. It reports whether the folder exists.
+func Dir() (string, bool) {
+	if d := os.Getenv(EnvDir); d != "" {
+		st, err := os.Stat(d)
+		return filepath.Clean(d), err == nil && st.IsDir()
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", false
 	}
 	for {
-		p := filepath.Join(dir, "..", specRelPath)
-		if _, err := os.Stat(p); err == nil {
+		p := filepath.Join(dir, "..", dirRelPath)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
 			return filepath.Clean(p), true
 		}
 		parent := filepath.Dir(dir)
@@ -53,6 +67,35 @@ func Find() (string, bool) {
 		}
 		dir = parent
 	}
+}
+
+// Find returns the path of support-oas.yaml in [Dir] and whether the file exists.
+func Find() (string, bool) {
+	dir, ok := Dir()
+	if !ok {
+		return "", false
+	}
+	p := filepath.Join(dir, specName)
+	_, err := os.Stat(p)
+	return p, err == nil
+}
+
+// FixturesDir returns the folder of real Zendesk payloads in [Dir] and whether it exists.
+func FixturesDir() (string, bool) {
+	dir, ok := Dir()
+	if !ok {
+		return "", false
+	}
+	p := filepath.Join(dir, "fixtures")
+	st, err := os.Stat(p)
+	return p, err == nil && st.IsDir()
+}
+
+// Where says, for a skip message, where the API material was looked for and how to
+// point the tests at it.
+func Where() string {
+	return "Zendesk's API material (support-oas.yaml, fixtures/) was not found in ../" + dirRelPath +
+		" beside the repository; set " + EnvDir + " to its folder to run these tests"
 }
 
 // Load reads and prepares the spec at path.
@@ -79,7 +122,7 @@ var (
 )
 
 // ForTest returns the spec, loaded once per test binary. It skips the test with a clear
-// message when ../shared/zendesk-api/support-oas.yaml is not beside the repository, and
+// message when the spec is not found (see [Dir]), and
 // fails it when the file is there but cannot be loaded.
 func ForTest(t testing.TB) *Spec {
 	t.Helper()
@@ -93,7 +136,7 @@ func ForTest(t testing.TB) *Spec {
 		shared, sharedErr = Load(sharedPath)
 	})
 	if errors.Is(sharedErr, errAbsent) {
-		t.Skipf("contract: %s not found beside the repository; skipping validation against Zendesk's OpenAPI spec", specRelPath)
+		t.Skipf("contract: skipping validation against Zendesk's OpenAPI spec: %s", Where())
 	}
 	if sharedErr != nil {
 		t.Fatal(sharedErr)

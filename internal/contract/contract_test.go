@@ -37,3 +37,22 @@ func TestValidateRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestDirFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(EnvDir, dir)
+	got, ok := Dir()
+	if !ok || got != dir {
+		t.Fatalf("Dir() = %q, %v; want %q, true", got, ok, dir)
+	}
+	if _, ok := Find(); ok {
+		t.Error("Find() found a spec in an empty folder")
+	}
+	t.Setenv(EnvDir, dir+"/missing")
+	if _, ok := Dir(); ok {
+		t.Error("Dir() reported a missing folder as present")
+	}
+	if !strings.Contains(Where(), EnvDir) {
+		t.Errorf("Where() = %q; it must name %s", Where(), EnvDir)
+	}
+}

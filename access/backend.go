@@ -30,12 +30,15 @@ type Backend interface {
 	// Grant grants an entitlement to a principal. Granting what is already
 	// granted succeeds with StatusAlreadyGranted. Errors wrap
 	// ErrMalformedID, ErrUnknownEntitlement, ErrUnknownPrincipal,
-	// ErrNotGrantable or ErrUnsupported where those apply.
-	Grant(ctx context.Context, req GrantRequest) (GrantResult, error)
+	// ErrNotGrantable or ErrUnsupported where those apply. A grant that
+	// fails after changing something returns a Result that says what it
+	// changed beside the error (System turns it into a *PartialError).
+	Grant(ctx context.Context, req GrantRequest) (Result, error)
 
 	// Revoke removes a grant. Revoking what is not granted succeeds with
-	// StatusAlreadyRevoked. Errors wrap the same sentinels as Grant's.
-	Revoke(ctx context.Context, req RevokeRequest) (RevokeResult, error)
+	// StatusAlreadyRevoked. Errors wrap the same sentinels as Grant's, and
+	// a partial change is reported as for Grant.
+	Revoke(ctx context.Context, req RevokeRequest) (Result, error)
 }
 
 // Info describes a backend and what it reads.
@@ -75,19 +78,28 @@ type Item struct {
 	Grant       Grant       // a grant, or nil
 }
 
-// Status says what Grant or Revoke did.
+// Status says what Grant or Revoke did with the grant the request named.
 type Status string
 
-// The statuses of GrantResult and RevokeResult.
+// The statuses of a Result.
 const (
 	// StatusGranted: the grant was created.
 	StatusGranted Status = "granted"
 	// StatusAlreadyGranted: the grant existed; nothing was changed.
 	StatusAlreadyGranted Status = "already_granted"
-	// StatusRevoked: the grant was removed.
+	// StatusRevoked: the grant was removed by this call. A revoke whose
+	// request took effect but whose answer was lost (so that a retry found
+	// the grant gone) is StatusRevoked too: the grant existed when the call
+	// began and this call removed it.
 	StatusRevoked Status = "revoked"
 	// StatusAlreadyRevoked: the grant did not exist; nothing was changed.
 	StatusAlreadyRevoked Status = "already_revoked"
+	// StatusIncomplete: the call failed after changing something other
+	// than the grant it named (for example it promoted an end user to agent
+	// and then could not add them to the group). Result.Added and
+	// Result.Replaced say what changed; the error says why the rest did
+	// not happen. It comes only with an error, a *PartialError.
+	StatusIncomplete Status = "incomplete"
 )
 
 // GrantRequest asks a backend to grant an entitlement to a principal.
@@ -107,20 +119,41 @@ func (r GrantRequest) Validate() (GrantRef, error) {
 // GrantID returns the ID of the grant the request would create.
 func (r GrantRequest) GrantID() string { return GrantID(r.EntitlementID, r.PrincipalID) }
 
-// GrantResult reports what Grant did.
-type GrantResult struct {
-	// Status is StatusGranted or StatusAlreadyGranted.
+// Result reports what Grant or Revoke did. Both return it, and so does a
+// call that failed after changing something (with a *PartialError), so a
+// caller always learns every change a call made.
+type Result struct {
+	// Status says what happened to the grant the request named.
 	Status Status
-	// Grant is the grant as it now exists.
+	// Grant is that grant: as it now exists after a grant, as it was before
+	// a revoke. It is nil with StatusAlreadyRevoked when the backend cannot
+	// tell, and with StatusIncomplete.
 	Grant Grant
-	// Replaced lists grants the backend removed to make room for this one
-	// (for example the organization membership a user was moved out of on a
-	// Zendesk account without multiple organizations, or the previous role
-	// of a user who can hold only one).
+	// Replaced lists other grants the call removed: the organization
+	// membership a user was moved out of on a Zendesk account without
+	// multiple organizations, the previous role of a user who can hold only
+	// one, the group memberships Zendesk removes from a user demoted to end
+	// user.
 	Replaced []Grant
+	// Added lists other grants the call created on the way, such as the
+	// agent role of an end user promoted to join a group.
+	Added []Grant
 	// Note is a human-readable remark, such as why a grant was replaced.
 	Note string
 }
+
+// Changed reports whether the call changed anything in the backend.
+func (r Result) Changed() bool {
+	return r.Status == StatusGranted || r.Status == StatusRevoked || len(r.Replaced) > 0 || len(r.Added) > 0
+}
+
+// GrantResult is the Result of Grant: Status is StatusGranted or
+// StatusAlreadyGranted (StatusIncomplete with a *PartialError).
+type GrantResult = Result
+
+// RevokeResult is the Result of Revoke: Status is StatusRevoked or
+// StatusAlreadyRevoked (StatusIncomplete with a *PartialError).
+type RevokeResult = Result
 
 // RevokeRequest asks a backend to remove a principal's grant of an
 // entitlement.
@@ -139,16 +172,6 @@ func (r RevokeRequest) Validate() (GrantRef, error) {
 
 // GrantID returns the ID of the grant the request would remove.
 func (r RevokeRequest) GrantID() string { return GrantID(r.EntitlementID, r.PrincipalID) }
-
-// RevokeResult reports what Revoke did.
-type RevokeResult struct {
-	// Status is StatusRevoked or StatusAlreadyRevoked.
-	Status Status
-	// Grant is the grant that was removed; nil with StatusAlreadyRevoked.
-	Grant Grant
-	// Note is a human-readable remark.
-	Note string
-}
 
 func parseRequest(entitlementID, principalID string) (GrantRef, error) {
 	e, err := ParseEntitlementID(entitlementID)

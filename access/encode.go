@@ -161,6 +161,10 @@ func appendType(buf []byte, t ResourceType) []byte {
 		}
 		buf = append(buf, ']')
 	}
+	if t.IDSyntax != IDSyntaxAny {
+		buf = append(buf, `,"id_syntax":`...)
+		buf = appendString(buf, string(t.IDSyntax))
+	}
 	return append(buf, '}')
 }
 
@@ -247,9 +251,10 @@ type (
 		Grants        []recordJSON      `json:"grants"`
 	}
 	typeJSON struct {
-		ID     string  `json:"id"`
-		Name   string  `json:"name"`
-		Traits []Trait `json:"traits"`
+		ID       string   `json:"id"`
+		Name     string   `json:"name"`
+		Traits   []Trait  `json:"traits"`
+		IDSyntax IDSyntax `json:"id_syntax"`
 	}
 	recordJSON struct {
 		ID         string     `json:"id"`
@@ -291,7 +296,7 @@ func Load(r io.Reader) (*Snapshot, error) {
 
 	types := make([]ResourceType, len(f.ResourceTypes))
 	for i, t := range f.ResourceTypes {
-		types[i] = ResourceType{ID: t.ID, DisplayName: t.Name, Traits: t.Traits}
+		types[i] = ResourceType{ID: t.ID, DisplayName: t.Name, Traits: t.Traits, IDSyntax: t.IDSyntax}
 	}
 	res := make([]ResourceRecord, len(f.Resources))
 	for i, x := range f.Resources {

@@ -176,3 +176,41 @@ func (e *SnapshotError) Is(target error) bool { return target == ErrInvalidSnaps
 
 // Unwrap returns the underlying cause.
 func (e *SnapshotError) Unwrap() error { return e.Err }
+
+// PartialError reports a Grant or Revoke that changed something and then
+// failed: Result says what was changed, Err why the call did not finish. It
+// unwraps to Err. Callers that record state (an IGA platform, a journal) must
+// record Result's changes even though the call failed.
+type PartialError struct {
+	// Op is "grant" or "revoke".
+	Op string
+	// GrantID is the grant the request named.
+	GrantID string
+	// Result says what the call changed (Status is StatusIncomplete unless
+	// the named grant itself was changed before the failure).
+	Result Result
+	// Err is why the call did not finish.
+	Err error
+}
+
+// Error says what was asked, what was changed and what failed.
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "access: %s %s failed after changing access (status %s", e.Op, e.GrantID, e.Result.Status)
+	for _, g := range e.Result.Added {
+		b.WriteString("; added ")
+		b.WriteString(g.ID())
+	}
+	for _, g := range e.Result.Replaced {
+		b.WriteString("; removed ")
+		b.WriteString(g.ID())
+	}
+	b.WriteString("): ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Err.
+func (e *PartialError) Unwrap() error { return e.Err }

@@ -65,7 +65,10 @@ func GrantID(entitlementID, principalID string) string { return entitlementID + 
 // The type is a lower-case name ([a-z][a-z0-9_]*, at most MaxTypeLen bytes).
 // The id is 1 to MaxNativeIDLen bytes of valid UTF-8 without ':', '@', white
 // space or control characters; backends whose native IDs contain those use
-// EscapeNativeID. Errors wrap ErrMalformedID and are of type *IDError.
+// EscapeNativeID. A '%' must begin an escape exactly as EscapeNativeID writes
+// it (upper-case hex, of a byte it escapes), so that one native ID has one
+// spelling. A resource type may narrow the id further (see IDSyntax). Errors
+// wrap ErrMalformedID and are of type *IDError.
 func ParseResourceID(s string) (ResourceRef, error) {
 	ref, reason := parseResource(s)
 	if reason != "" {
@@ -181,11 +184,30 @@ func checkNative(s string) string {
 			return "id is not valid UTF-8"
 		case r == ':' || r == '@':
 			return "id contains '" + string(r) + "' (escape it with EscapeNativeID)"
+		case r == '%':
+			if !canonicalEscapeAt(s, i) {
+				return "id holds a percent escape that is not canonical (EscapeNativeID writes %XX, upper-case, only for bytes it must escape)"
+			}
 		case unicode.IsSpace(r) || unicode.IsControl(r):
 			return "id contains white space or a control character"
 		}
 	}
 	return ""
+}
+
+// canonicalEscapeAt reports whether s[i] ('%') begins an escape that
+// EscapeNativeID writes: two upper-case hex digits of a byte that is not safe.
+// Any other escape would be a second spelling of the same native ID.
+func canonicalEscapeAt(s string, i int) bool {
+	if i+2 >= len(s) {
+		return false
+	}
+	hi, lo := s[i+1], s[i+2]
+	upperHex := func(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }
+	if !upperHex(hi) || !upperHex(lo) {
+		return false
+	}
+	return !safeByte(byte(unhex(hi)<<4 | unhex(lo)))
 }
 
 func validRuneAt(s string, i int) bool {

@@ -85,6 +85,9 @@ type ResourceType struct {
 	DisplayName string
 	// Traits tell portable code how to treat resources of this type.
 	Traits []Trait
+	// IDSyntax narrows the native IDs of this type to one spelling each
+	// (IDSyntaxAny by default). It is recorded in snapshots.
+	IDSyntax IDSyntax
 }
 
 // Has reports whether the type has trait t.

@@ -255,6 +255,9 @@ func normalizeTypes(in []ResourceType, pr *problems) []ResourceType {
 				pr.add(ProblemInvalid, t.ID, r)
 			}
 		}
+		if !t.IDSyntax.Valid() {
+			pr.add(ProblemInvalid, t.ID, fmt.Sprintf("unknown ID syntax %q", t.IDSyntax))
+		}
 	}
 	slices.SortFunc(ts, func(a, b ResourceType) int { return strings.Compare(a.ID, b.ID) })
 	for i := 1; i < len(ts); i++ {
@@ -304,8 +307,10 @@ func assemble(types []ResourceType, res []ResourceRecord, ents []EntitlementReco
 	var pr problems
 	types = normalizeTypes(types, &pr)
 	typeIndex := make(map[string]bool, len(types))
+	syntax := make(map[string]IDSyntax, len(types))
 	for _, t := range types {
 		typeIndex[t.ID] = true
+		syntax[t.ID] = t.IDSyntax
 	}
 	dropped := 0
 
@@ -316,6 +321,8 @@ func assemble(types []ResourceType, res []ResourceRecord, ents []EntitlementReco
 		}
 		if t := typeOf(r.id); !typeIndex[t] {
 			pr.add(ProblemUnknownType, r.id, fmt.Sprintf("resource type %q is not declared", t))
+		} else if reason := syntaxProblem(syntax, r.id); reason != "" {
+			pr.add(ProblemInvalid, r.id, reason)
 		}
 	}
 

@@ -33,6 +33,9 @@ type Backend struct {
 	attrs  *grantAttrs
 	now    func() time.Time
 
+	locks userLocks // serialise the changes to each user
+	known knownSets // groups and organizations recently seen to exist
+
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil
 }
@@ -136,10 +139,10 @@ func (b *Backend) types(st *accountState) []string {
 }
 
 var resourceTypes = map[string]access.ResourceType{
-	TypeUser:         {ID: TypeUser, DisplayName: "User", Traits: []access.Trait{access.TraitUser}},
-	TypeGroup:        {ID: TypeGroup, DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}},
-	TypeOrganization: {ID: TypeOrganization, DisplayName: "Organization", Traits: []access.Trait{access.TraitOrganization}},
-	TypeCustomRole:   {ID: TypeCustomRole, DisplayName: "Custom role", Traits: []access.Trait{access.TraitRole}},
+	TypeUser:         {ID: TypeUser, DisplayName: "User", Traits: []access.Trait{access.TraitUser}, IDSyntax: access.IDSyntaxPositiveInt},
+	TypeGroup:        {ID: TypeGroup, DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}, IDSyntax: access.IDSyntaxPositiveInt},
+	TypeOrganization: {ID: TypeOrganization, DisplayName: "Organization", Traits: []access.Trait{access.TraitOrganization}, IDSyntax: access.IDSyntaxPositiveInt},
+	TypeCustomRole:   {ID: TypeCustomRole, DisplayName: "Custom role", Traits: []access.Trait{access.TraitRole}, IDSyntax: access.IDSyntaxPositiveInt},
 	TypeRole:         {ID: TypeRole, DisplayName: "Role", Traits: []access.Trait{access.TraitRole}},
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/zendesk"
@@ -17,14 +16,23 @@ type target struct {
 	role   zendesk.Role // built-in role, for kind role
 	userID int64
 	eid    string // entitlement ID
+	gid    string // grant ID
 }
 
-// parseTarget checks a request against what the backend holds. Errors wrap
-// access.ErrMalformedID, ErrUnknownEntitlement, ErrNotGrantable or
-// ErrUnknownPrincipal.
-func (b *Backend) parseTarget(ref access.GrantRef) (target, error) {
+// idReason says what a Zendesk id must look like, for malformed-ID errors.
+const idReason = "a Zendesk id is a positive decimal integer without sign or leading zeros"
+
+// parseTarget parses a request in its canonical spelling and checks it
+// against the backend's configuration, before any request. Errors wrap
+// access.ErrMalformedID (a non-canonical id such as "user:042" included),
+// access.ErrUnknownEntitlement or access.ErrNotGrantable.
+func (b *Backend) parseTarget(entitlementID, principalID string) (target, error) {
+	ref, err := access.GrantRequest{EntitlementID: entitlementID, PrincipalID: principalID}.Validate()
+	if err != nil {
+		return target{}, err
+	}
 	e := ref.Entitlement
-	t := target{kind: e.Resource.Type, eid: e.String()}
+	t := target{kind: e.Resource.Type, eid: e.String(), gid: ref.String()}
 	if !b.cfg.types[t.kind] || t.kind == TypeUser {
 		return t, fmt.Errorf("%s: no resources of type %q: %w", t.eid, t.kind, access.ErrUnknownEntitlement)
 	}
@@ -41,9 +49,9 @@ func (b *Backend) parseTarget(ref access.GrantRef) (target, error) {
 			return t, fmt.Errorf("%s: no built-in role %q (want end-user, agent or admin): %w", t.eid, e.Resource.ID, access.ErrUnknownEntitlement)
 		}
 	} else {
-		id, err := strconv.ParseInt(e.Resource.ID, 10, 64)
-		if err != nil || id <= 0 {
-			return t, fmt.Errorf("%s: %q is not a Zendesk id: %w", t.eid, e.Resource.ID, access.ErrUnknownEntitlement)
+		id, ok := access.ParsePositiveInt(e.Resource.ID)
+		if !ok {
+			return t, &access.IDError{Kind: "entitlement", ID: entitlementID, Reason: idReason}
 		}
 		t.id = id
 	}
@@ -53,9 +61,9 @@ func (b *Backend) parseTarget(ref access.GrantRef) (target, error) {
 	if ref.Principal.Type != TypeUser {
 		return t, fmt.Errorf("%s is a %s: only users hold Zendesk entitlements: %w", ref.Principal, ref.Principal.Type, access.ErrNotGrantable)
 	}
-	uid, err := strconv.ParseInt(ref.Principal.ID, 10, 64)
-	if err != nil || uid <= 0 {
-		return t, fmt.Errorf("%s: %q is not a Zendesk id: %w", ref.Principal, ref.Principal.ID, access.ErrUnknownPrincipal)
+	uid, ok := access.ParsePositiveInt(ref.Principal.ID)
+	if !ok {
+		return t, &access.IDError{Kind: "resource", ID: principalID, Reason: idReason}
 	}
 	t.userID = uid
 	return t, nil
@@ -65,18 +73,27 @@ func isBuiltIn(r zendesk.Role) bool {
 	return r == zendesk.RoleEndUser || r == zendesk.RoleAgent || r == zendesk.RoleAdmin
 }
 
-// Grant grants an entitlement to a user. Every grant first reads the user
-// (GET /users/{id}); then:
+// Grant grants an entitlement to a user. Changes to one user are serialised
+// within the backend: a grant or revoke waits (honouring ctx) for the one
+// before it on the same user to finish, and then reads the user
+// (GET /users/{id}), so that it decides on what the user holds now. The
+// entitlement is confirmed to exist before any write: from the last sync if
+// it was read within a minute, or else by reading it alongside the user.
+// Then:
 //
 //   - group:<id>:member: POST /group_memberships. End users cannot be group
 //     members: the grant fails with a *NotAgentError, or, with
-//     WithPromoteEndUsers, promotes the user to agent first.
+//     WithPromoteEndUsers, promotes the user to agent first
+//     (Result.Added holds the agent role, Result.Replaced the end-user
+//     role). If the membership then fails, the Result says what was changed
+//     (StatusIncomplete) beside the error.
 //   - organization:<id>:member: POST /organization_memberships, following the
 //     OrgMode on an account without multiple organizations (a move is
 //     refused with an *OrganizationMoveError, or done and reported in
-//     GrantResult.Replaced). For a user in another organization the setting
-//     is read afresh (GET /account/settings) and, when it is off, so are the
-//     user's memberships, which may be several if the setting was on once.
+//     Result.Replaced, from a re-read of the user's memberships after the
+//     move). For a user in another organization the setting is read afresh
+//     (GET /account/settings) and, when it is off, so are the user's
+//     memberships, which may be several if the setting was on once.
 //   - custom_role:<id>:assigned: PUT /users/{id} with custom_role_id (agents
 //     only); the previous custom role is reported in Replaced.
 //   - role:<name>:assigned: PUT /users/{id} with role; the previous role, and
@@ -86,19 +103,21 @@ func isBuiltIn(r zendesk.Role) bool {
 //
 // A create that Zendesk answers with a duplicate (422 DuplicateValue) is
 // StatusAlreadyGranted, as is a user who already holds the entitlement.
-func (b *Backend) Grant(ctx context.Context, req access.GrantRequest) (access.GrantResult, error) {
-	fail := func(err error) (access.GrantResult, error) {
-		return access.GrantResult{}, fmt.Errorf("zendeskaccess: grant %s: %w", req.GrantID(), err)
-	}
-	ref, err := req.Validate()
+func (b *Backend) Grant(ctx context.Context, req access.GrantRequest) (access.Result, error) {
+	t, err := b.parseTarget(req.EntitlementID, req.PrincipalID)
 	if err != nil {
-		return access.GrantResult{}, fmt.Errorf("zendeskaccess: grant: %w", err)
+		return access.Result{}, fmt.Errorf("zendeskaccess: grant: %w", err)
 	}
-	t, u, err := b.resolve(ctx, ref)
+	unlock, err := b.locks.lock(ctx, t.userID)
 	if err != nil {
-		return fail(err)
+		return access.Result{}, fmt.Errorf("zendeskaccess: grant %s: %w", t.gid, err)
 	}
-	var res access.GrantResult
+	defer unlock()
+	u, err := b.readForGrant(ctx, t)
+	if err != nil {
+		return access.Result{}, fmt.Errorf("zendeskaccess: %w", err)
+	}
+	var res access.Result
 	switch t.kind {
 	case TypeGroup:
 		res, err = b.grantGroup(ctx, t, u)
@@ -109,42 +128,48 @@ func (b *Backend) Grant(ctx context.Context, req access.GrantRequest) (access.Gr
 	case TypeRole:
 		res, err = b.grantRole(ctx, t, u)
 	}
-	if err != nil {
-		return fail(err)
-	}
-	return res, nil
+	return finish(res, err)
 }
 
-// Revoke removes a grant. Every revoke first reads the user; then:
+// Revoke removes a grant. Like Grant, it waits for earlier changes to the
+// same user and then reads the user; then:
 //
 //   - group:<id>:member: the user's memberships (GET
 //     /users/{id}/group_memberships), then DELETE /group_memberships/{id}.
-//   - organization:<id>:member: DELETE /users/{id}/organizations/{id}, which
-//     needs no membership id and works with or without multiple
-//     organizations.
+//   - organization:<id>:member: DELETE /users/{id}/organizations/{id} for the
+//     user's organization; for another one the user's memberships are read
+//     first (GET /users/{id}/organization_memberships), since only they show
+//     whether the user belongs to it.
 //   - custom_role:<id>:assigned: PUT /users/{id} with the WithCustomRoleFallback
-//     role; without one it fails with ErrNoFallbackRole.
-//   - role:admin:assigned demotes to agent and role:agent:assigned to end user
-//     (Zendesk then removes the user's group memberships and custom role).
-//     role:end-user:assigned cannot be revoked: end user is the lowest role,
-//     so the revoke fails with access.ErrNotGrantable (grant another role, or
-//     delete the user, instead). Revoking a role the user does not hold is
-//     StatusAlreadyRevoked.
+//     role; without one it fails with ErrNoFallbackRole. Result.Added holds
+//     the fallback role.
+//   - role:admin:assigned demotes to agent and role:agent:assigned to end user;
+//     Result.Added holds the lower role and Result.Replaced what Zendesk
+//     removes with the demotion (the custom role, and for an end user the
+//     group memberships). role:end-user:assigned cannot be revoked: end user
+//     is the lowest role, so the revoke fails with access.ErrNotGrantable
+//     (grant another role, or delete the user, instead). Revoking a role the
+//     user does not hold is StatusAlreadyRevoked.
 //
-// A delete that Zendesk answers with 404 is StatusAlreadyRevoked.
-func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.RevokeResult, error) {
-	fail := func(err error) (access.RevokeResult, error) {
-		return access.RevokeResult{}, fmt.Errorf("zendeskaccess: revoke %s: %w", req.GrantID(), err)
-	}
-	ref, err := req.Validate()
+// A delete that Zendesk answers with 404 after the membership was seen is
+// StatusRevoked: the membership existed when the call began, and the 404 is
+// the answer to a retry of a delete that took effect (or to someone else's
+// delete in between).
+func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.Result, error) {
+	t, err := b.parseTarget(req.EntitlementID, req.PrincipalID)
 	if err != nil {
-		return access.RevokeResult{}, fmt.Errorf("zendeskaccess: revoke: %w", err)
+		return access.Result{}, fmt.Errorf("zendeskaccess: revoke: %w", err)
 	}
-	t, u, err := b.resolve(ctx, ref)
+	unlock, err := b.locks.lock(ctx, t.userID)
 	if err != nil {
-		return fail(err)
+		return access.Result{}, fmt.Errorf("zendeskaccess: revoke %s: %w", t.gid, err)
 	}
-	var res access.RevokeResult
+	defer unlock()
+	u, err := b.getUser(ctx, t.userID)
+	if err != nil {
+		return access.Result{}, fmt.Errorf("zendeskaccess: %w", err)
+	}
+	var res access.Result
 	switch t.kind {
 	case TypeGroup:
 		res, err = b.revokeGroup(ctx, t, u)
@@ -155,24 +180,69 @@ func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.
 	case TypeRole:
 		res, err = b.revokeRole(ctx, t, u)
 	}
-	if err != nil {
-		return fail(err)
-	}
-	return res, nil
+	return finish(res, err)
 }
 
-// resolve turns a validated grant reference into its target and reads the user it
-// names: the first step of every Grant and Revoke.
-func (b *Backend) resolve(ctx context.Context, ref access.GrantRef) (target, *zendesk.User, error) {
-	t, err := b.parseTarget(ref)
-	if err != nil {
-		return target{}, nil, err
+// finish gives a change's outcome its final shape: on failure, the result
+// is kept only if it records a change (StatusIncomplete unless the named
+// grant itself changed), so that a caller never gets an empty result after a
+// write.
+func finish(res access.Result, err error) (access.Result, error) {
+	if err == nil {
+		return res, nil
+	}
+	if !res.Changed() {
+		return access.Result{}, fmt.Errorf("zendeskaccess: %w", err)
+	}
+	if res.Status != access.StatusGranted && res.Status != access.StatusRevoked {
+		res.Status, res.Grant = access.StatusIncomplete, nil
+	}
+	return res, fmt.Errorf("zendeskaccess: %w", err)
+}
+
+// readForGrant reads the user a grant is for and, unless the last sync saw
+// it, confirms the entitlement exists: both at once, so the check costs no
+// time. An unknown user is reported before an unknown entitlement.
+func (b *Backend) readForGrant(ctx context.Context, t target) (*zendesk.User, error) {
+	var checkErr error
+	done := make(chan struct{})
+	if b.known.has(t.kind, t.id, b.now()) {
+		close(done)
+	} else {
+		go func() {
+			defer close(done)
+			checkErr = b.checkEntitlement(ctx, t)
+		}()
 	}
 	u, err := b.getUser(ctx, t.userID)
+	<-done
 	if err != nil {
-		return target{}, nil, err
+		return nil, err
 	}
-	return t, u, nil
+	if checkErr != nil {
+		return nil, checkErr
+	}
+	return u, nil
+}
+
+// checkEntitlement confirms that t's group, organization or custom role
+// exists (built-in roles always do) and remembers it.
+func (b *Backend) checkEntitlement(ctx context.Context, t target) error {
+	var err error
+	switch t.kind {
+	case TypeGroup:
+		err = b.checkGroup(ctx, t.id)
+	case TypeOrganization:
+		err = b.checkOrganization(ctx, t.id)
+	case TypeCustomRole:
+		err = b.checkCustomRole(ctx, t.id)
+	default:
+		return nil
+	}
+	if err == nil {
+		b.known.add(t.kind, t.id, b.now())
+	}
+	return err
 }
 
 // getUser reads a live user; a missing or deleted user is
@@ -219,28 +289,29 @@ func (b *Backend) checkOrganization(ctx context.Context, id int64) error {
 	return nil
 }
 
-// checkCustomRole confirms a custom role exists.
+// checkCustomRole confirms a custom role exists, from the account state
+// (which lists the roles, and is re-read when over a minute old).
 func (b *Backend) checkCustomRole(ctx context.Context, id int64) error {
-	_, _, err := b.client.CustomRoles.Get(ctx, id)
-	switch {
-	case zendesk.IsNotFound(err):
-		return fmt.Errorf("custom role %d: %w", id, access.ErrUnknownEntitlement)
-	case errors.Is(err, zendesk.ErrForbidden):
-		return fmt.Errorf("custom role %d: the plan has no custom roles: %w", id, access.ErrUnknownEntitlement)
-	case err != nil:
-		return fmt.Errorf("read custom role %d: %w", id, err)
+	st, err := b.currentState(ctx)
+	if err != nil {
+		return err
 	}
-	return nil
+	if !st.customRolesOK {
+		return fmt.Errorf("custom role %d: the plan has no custom roles: %w", id, access.ErrUnknownEntitlement)
+	}
+	for _, cr := range st.customRoles {
+		if cr.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("custom role %d: %w", id, access.ErrUnknownEntitlement)
 }
 
-// replacedRole returns the grants a change of u's built-in role to role
-// removes: the old role, the custom role unless u stays an agent, and the
-// group memberships if u becomes an end user (read with one request).
-func (b *Backend) replacedRole(ctx context.Context, u *zendesk.User, role zendesk.Role) ([]access.Grant, error) {
+// sideEffects returns the grants Zendesk removes when u's built-in role
+// becomes role: the custom role unless u stays an agent, and the group
+// memberships if u becomes an end user (read with one request).
+func (b *Backend) sideEffects(ctx context.Context, u *zendesk.User, role zendesk.Role) ([]access.Grant, error) {
 	var out []access.Grant
-	if b.cfg.types[TypeRole] && isBuiltIn(u.Role) {
-		out = append(out, b.attrs.roleGrant(roleEID(u.Role), u.ID, u.Suspended))
-	}
 	if u.CustomRoleID != nil && role != zendesk.RoleAgent && b.cfg.types[TypeCustomRole] {
 		out = append(out, b.attrs.roleGrant(customRoleEID(*u.CustomRoleID), u.ID, u.Suspended))
 	}
@@ -252,6 +323,15 @@ func (b *Backend) replacedRole(ctx context.Context, u *zendesk.User, role zendes
 		out = append(out, gs...)
 	}
 	return out, nil
+}
+
+// roleGrantOf returns the built-in role grant u holds, or nil when roles
+// are not among the resource types.
+func (b *Backend) roleGrantOf(u *zendesk.User, role zendesk.Role) []access.Grant {
+	if !b.cfg.types[TypeRole] || !isBuiltIn(role) {
+		return nil
+	}
+	return []access.Grant{b.attrs.roleGrant(roleEID(role), u.ID, u.Suspended)}
 }
 
 // userGroupGrants lists a user's group memberships as grants.
@@ -278,318 +358,9 @@ func (b *Backend) setRole(ctx context.Context, u *zendesk.User, role zendesk.Rol
 	return nu, nil
 }
 
-func (b *Backend) grantGroup(ctx context.Context, t target, u *zendesk.User) (access.GrantResult, error) {
-	var res access.GrantResult
-	if !u.IsTeamMember() {
-		if !b.cfg.promote {
-			return res, &NotAgentError{UserID: u.ID, Role: u.Role, EntitlementID: t.eid}
-		}
-		// Check the group first, so an unknown group promotes nobody.
-		if err := b.checkGroup(ctx, t.id); err != nil {
-			return res, err
-		}
-		replaced, err := b.replacedRole(ctx, u, zendesk.RoleAgent)
-		if err != nil {
-			return res, err
-		}
-		nu, err := b.setRole(ctx, u, zendesk.RoleAgent)
-		if err != nil {
-			return res, err
-		}
-		u = nu
-		res.Replaced = replaced
-		res.Note = fmt.Sprintf("promoted user %d from end user to agent (WithPromoteEndUsers)", u.ID)
-	}
-	m, _, err := b.client.GroupMemberships.Create(ctx, u.ID, t.id)
-	switch {
-	case err == nil:
-		res.Status = access.StatusGranted
-		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
-		return res, nil
-	case zendesk.IsDuplicate(err):
-		// Already a member, or made one by the promotion (Zendesk puts new
-		// agents in the default group).
-		res.Status = access.StatusAlreadyGranted
-		if res.Note != "" {
-			res.Status = access.StatusGranted
-		}
-		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, false)
-		gs, lerr := b.userGroupGrants(ctx, u)
-		if lerr != nil {
-			return res, lerr
-		}
-		for _, g := range gs {
-			if g.(*Grant).EntitlementID == t.eid {
-				res.Grant = g
-			}
-		}
-		return res, nil
-	case errors.Is(err, zendesk.ErrInvalid), zendesk.IsNotFound(err):
-		if cerr := b.checkGroup(ctx, t.id); cerr != nil {
-			return res, cerr
-		}
-	}
-	if res.Note != "" {
-		return res, fmt.Errorf("%s, but adding to group %d failed: %w", res.Note, t.id, err)
-	}
-	return res, fmt.Errorf("add user %d to group %d: %w", u.ID, t.id, err)
-}
-
-func (b *Backend) revokeGroup(ctx context.Context, t target, u *zendesk.User) (access.RevokeResult, error) {
-	var res access.RevokeResult
-	var found *Grant
-	if u.IsTeamMember() {
-		gs, err := b.userGroupGrants(ctx, u)
-		if err != nil {
-			return res, err
-		}
-		for _, g := range gs {
-			if g.(*Grant).EntitlementID == t.eid {
-				found = g.(*Grant)
-			}
-		}
-	}
-	if found == nil {
-		if err := b.checkGroup(ctx, t.id); err != nil {
-			return res, err
-		}
-		res.Status = access.StatusAlreadyRevoked
-		return res, nil
-	}
-	_, err := b.client.GroupMemberships.Delete(ctx, found.MembershipID)
-	switch {
-	case zendesk.IsNotFound(err):
-		res.Status = access.StatusAlreadyRevoked
-		return res, nil
-	case err != nil:
-		return res, fmt.Errorf("delete group membership %d: %w", found.MembershipID, err)
-	}
-	res.Status, res.Grant = access.StatusRevoked, found
-	return res, nil
-}
-
-func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.User) (access.GrantResult, error) {
-	var res access.GrantResult
-	checked := false
-	if b.orgFilterByName() {
-		if err := b.checkOrganization(ctx, t.id); err != nil {
-			return res, err
-		}
-		checked = true
-	}
-	// A user in another organization would be moved if the setting were
-	// off, so for them it is read afresh: a setting turned off since the
-	// last sync must not let the create below move the user unannounced.
-	mayMove := u.OrganizationID != nil && *u.OrganizationID != t.id
-	multi, err := b.multipleOrgs(ctx, mayMove)
-	if err != nil {
-		return res, err
-	}
-	if !multi && u.OrganizationID != nil {
-		from := *u.OrganizationID
-		if from == t.id {
-			res.Status = access.StatusAlreadyGranted
-			res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, true)
-			return res, nil
-		}
-		if !checked {
-			if err := b.checkOrganization(ctx, t.id); err != nil {
-				return res, err
-			}
-		}
-		// Turning the setting off keeps the memberships users had, so the
-		// user may already be a member, or be in more than organization_id.
-		var current []zendesk.OrganizationMembership
-		for m, err := range b.client.OrganizationMemberships.ListByUser(ctx, u.ID) {
-			if err != nil {
-				return res, fmt.Errorf("list organization memberships of user %d: %w", u.ID, err)
-			}
-			if m.OrganizationID == t.id {
-				res.Status = access.StatusAlreadyGranted
-				res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
-				return res, nil
-			}
-			current = append(current, m)
-		}
-		if b.cfg.orgMode != OrgModeReplace {
-			return res, &OrganizationMoveError{UserID: u.ID, From: from, To: t.id}
-		}
-		return b.moveOrganization(ctx, t, u, from, current)
-	}
-	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
-	switch {
-	case err == nil:
-		res.Status = access.StatusGranted
-		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
-		return res, nil
-	case zendesk.IsDuplicate(err):
-		res.Status = access.StatusAlreadyGranted
-		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, u.OrganizationID != nil && *u.OrganizationID == t.id)
-		return res, nil
-	case errors.Is(err, zendesk.ErrInvalid), zendesk.IsNotFound(err):
-		if !checked {
-			if cerr := b.checkOrganization(ctx, t.id); cerr != nil {
-				return res, cerr
-			}
-		}
-	}
-	return res, fmt.Errorf("add user %d to organization %d: %w", u.ID, t.id, err)
-}
-
-// moveOrganization moves u from its organizations (current; from is the
-// default) to t's on an account without multiple organizations
-// (OrgModeReplace). Zendesk itself moves the user when another membership
-// is created; if it refuses instead, the old memberships are removed first.
-func (b *Backend) moveOrganization(ctx context.Context, t target, u *zendesk.User, from int64, current []zendesk.OrganizationMembership) (access.GrantResult, error) {
-	res := access.GrantResult{
-		Status: access.StatusGranted,
-		Note:   fmt.Sprintf("moved user %d from organization %d to %d: the account allows one organization per user", u.ID, from, t.id),
-	}
-	for _, m := range current {
-		if b.orgSelected(m.OrganizationID, m.OrganizationName) {
-			res.Replaced = append(res.Replaced, b.attrs.membershipGrant(orgEID(m.OrganizationID), u.ID, m.ID, u.Suspended, m.Default))
-		}
-	}
-	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
-	if errors.Is(err, zendesk.ErrInvalid) && !zendesk.IsDuplicate(err) {
-		for _, old := range current {
-			if _, uerr := b.client.OrganizationMemberships.Unassign(ctx, u.ID, old.OrganizationID); uerr != nil && !zendesk.IsNotFound(uerr) {
-				return access.GrantResult{}, fmt.Errorf("move user %d out of organization %d: %w", u.ID, old.OrganizationID, uerr)
-			}
-		}
-		m, _, err = b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
-		if err != nil {
-			return access.GrantResult{}, fmt.Errorf("removed user %d from organization %d, but adding them to organization %d failed: %w", u.ID, from, t.id, err)
-		}
-	}
-	if err != nil {
-		return access.GrantResult{}, fmt.Errorf("move user %d to organization %d: %w", u.ID, t.id, err)
-	}
-	res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, true)
-	return res, nil
-}
-
-func (b *Backend) revokeOrganization(ctx context.Context, t target, u *zendesk.User) (access.RevokeResult, error) {
-	var res access.RevokeResult
-	if b.orgFilterByName() {
-		if err := b.checkOrganization(ctx, t.id); err != nil {
-			return res, err
-		}
-	}
-	if b.cfg.orgMode == OrgModeMultiple {
-		if _, err := b.multipleOrgs(ctx, false); err != nil {
-			return res, err
-		}
-	}
-	_, err := b.client.OrganizationMemberships.Unassign(ctx, u.ID, t.id)
-	switch {
-	case zendesk.IsNotFound(err):
-		if cerr := b.checkOrganization(ctx, t.id); cerr != nil {
-			return res, cerr
-		}
-		res.Status = access.StatusAlreadyRevoked
-		return res, nil
-	case err != nil:
-		return res, fmt.Errorf("remove user %d from organization %d: %w", u.ID, t.id, err)
-	}
-	res.Status = access.StatusRevoked
-	res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, u.OrganizationID != nil && *u.OrganizationID == t.id)
-	return res, nil
-}
-
-func (b *Backend) grantCustomRole(ctx context.Context, t target, u *zendesk.User) (access.GrantResult, error) {
-	var res access.GrantResult
-	if u.CustomRoleID != nil && *u.CustomRoleID == t.id {
-		res.Status, res.Grant = access.StatusAlreadyGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-		return res, nil
-	}
-	if u.Role != zendesk.RoleAgent {
-		if err := b.checkCustomRole(ctx, t.id); err != nil {
-			return res, err
-		}
-		return res, &NotAgentError{UserID: u.ID, Role: u.Role, EntitlementID: t.eid}
-	}
-	_, _, err := b.client.Users.Update(ctx, u.ID, &zendesk.UpdateUserRequest{CustomRoleID: zendesk.SetID(t.id)})
-	if err != nil {
-		if errors.Is(err, zendesk.ErrInvalid) {
-			if cerr := b.checkCustomRole(ctx, t.id); cerr != nil {
-				return res, cerr
-			}
-		}
-		return res, fmt.Errorf("set custom role of user %d to %d: %w", u.ID, t.id, err)
-	}
-	res.Status, res.Grant = access.StatusGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-	if u.CustomRoleID != nil {
-		res.Replaced = []access.Grant{b.attrs.roleGrant(customRoleEID(*u.CustomRoleID), u.ID, u.Suspended)}
-		res.Note = fmt.Sprintf("an agent holds one custom role: replaced custom role %d", *u.CustomRoleID)
-	}
-	return res, nil
-}
-
-func (b *Backend) revokeCustomRole(ctx context.Context, t target, u *zendesk.User) (access.RevokeResult, error) {
-	var res access.RevokeResult
-	if u.CustomRoleID == nil || *u.CustomRoleID != t.id {
-		if err := b.checkCustomRole(ctx, t.id); err != nil {
-			return res, err
-		}
-		res.Status = access.StatusAlreadyRevoked
-		return res, nil
-	}
-	fallback := b.cfg.fallbackRole
-	switch {
-	case fallback == 0:
-		return res, fmt.Errorf("an agent must hold a custom role: %w (%w)", ErrNoFallbackRole, access.ErrNotGrantable)
-	case fallback == t.id:
-		return res, fmt.Errorf("custom role %d is the fallback role (WithCustomRoleFallback): grant the user another custom role instead: %w", t.id, access.ErrNotGrantable)
-	}
-	if _, _, err := b.client.Users.Update(ctx, u.ID, &zendesk.UpdateUserRequest{CustomRoleID: zendesk.SetID(fallback)}); err != nil {
-		return res, fmt.Errorf("set custom role of user %d to fallback %d: %w", u.ID, fallback, err)
-	}
-	res.Status, res.Grant = access.StatusRevoked, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-	res.Note = fmt.Sprintf("gave user %d the fallback custom role %d", u.ID, fallback)
-	return res, nil
-}
-
-func (b *Backend) grantRole(ctx context.Context, t target, u *zendesk.User) (access.GrantResult, error) {
-	var res access.GrantResult
-	if u.Role == t.role {
-		res.Status, res.Grant = access.StatusAlreadyGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-		return res, nil
-	}
-	replaced, err := b.replacedRole(ctx, u, t.role)
-	if err != nil {
-		return res, err
-	}
-	if _, err := b.setRole(ctx, u, t.role); err != nil {
-		return res, err
-	}
-	res.Status, res.Grant, res.Replaced = access.StatusGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended), replaced
-	res.Note = fmt.Sprintf("a user holds one built-in role: changed user %d from %s to %s", u.ID, u.Role, t.role)
-	return res, nil
-}
-
-func (b *Backend) revokeRole(ctx context.Context, t target, u *zendesk.User) (access.RevokeResult, error) {
-	var res access.RevokeResult
-	if u.Role != t.role {
-		res.Status = access.StatusAlreadyRevoked
-		return res, nil
-	}
-	var lower zendesk.Role
-	switch t.role {
-	case zendesk.RoleAdmin:
-		lower = zendesk.RoleAgent
-	case zendesk.RoleAgent:
-		lower = zendesk.RoleEndUser
-	default:
-		return res, fmt.Errorf("end user is the lowest role and cannot be revoked: grant another role, or delete the user: %w", access.ErrNotGrantable)
-	}
-	if _, err := b.setRole(ctx, u, lower); err != nil {
-		return res, err
-	}
-	res.Status, res.Grant = access.StatusRevoked, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-	res.Note = fmt.Sprintf("demoted user %d from %s to %s", u.ID, t.role, lower)
-	if lower == zendesk.RoleEndUser {
-		res.Note += " (Zendesk removes an end user's group memberships and custom role)"
-	}
-	return res, nil
+// invalidNotDuplicate reports whether err is a Zendesk validation error other than a
+// duplicate: what a create answers for a group or organization that does
+// not exist, among other things.
+func invalidNotDuplicate(err error) bool {
+	return errors.Is(err, zendesk.ErrInvalid) && !zendesk.IsDuplicate(err)
 }

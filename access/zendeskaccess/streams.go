@@ -167,6 +167,7 @@ func (r *syncRun) readUsers(ctx context.Context, emit func(access.Item) error) e
 // readGroups is the groups stream: GET /groups, deleted groups left out.
 func (r *syncRun) readGroups(ctx context.Context, emit func(access.Item) error) error {
 	ids := map[int64]bool{}
+	at := r.b.now()
 	for g, err := range r.b.client.Groups.List(ctx) {
 		if err != nil {
 			return fmt.Errorf("list groups: %w", err)
@@ -183,6 +184,7 @@ func (r *syncRun) readGroups(ctx context.Context, emit func(access.Item) error) 
 		}
 	}
 	r.groupIDs = ids
+	r.b.known.setAll(TypeGroup, ids, at)
 	return nil
 }
 
@@ -190,6 +192,7 @@ func (r *syncRun) readGroups(ctx context.Context, emit func(access.Item) error) 
 // the WithOrganizations filter applied.
 func (r *syncRun) readOrganizations(ctx context.Context, emit func(access.Item) error) error {
 	ids := map[int64]bool{}
+	at := r.b.now()
 	for o, err := range r.b.client.Organizations.List(ctx) {
 		if err != nil {
 			return fmt.Errorf("list organizations: %w", err)
@@ -206,6 +209,7 @@ func (r *syncRun) readOrganizations(ctx context.Context, emit func(access.Item) 
 		}
 	}
 	r.orgIDs = ids
+	r.b.known.setAll(TypeOrganization, ids, at)
 	return nil
 }
 

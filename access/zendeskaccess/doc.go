@@ -82,10 +82,11 @@
 //
 // The OrgMode (WithOrganizationMode) says what a grant does on an account
 // without the setting, where adding an organization moves the user:
-// OrgModeDetect (the default) and OrgModeRefuse refuse with an
-// *OrganizationMoveError before any change, OrgModeReplace moves the user and
-// reports the membership it removed in GrantResult.Replaced, and
-// OrgModeMultiple fails whenever the setting is off.
+// OrgModeRefuse (the default) refuses with an *OrganizationMoveError before
+// any change, OrgModeReplace moves the user and reports the membership it
+// removed in Result.Replaced, and OrgModeMultiple fails whenever the setting
+// is off. (OrgModeDetect, the old default, was the same as OrgModeRefuse and
+// remains as a deprecated alias.)
 //
 // Zendesk does not document what becomes of the extra memberships of users in
 // several organizations when the setting is turned off. If they are kept, the

@@ -11,7 +11,7 @@ import (
 var (
 	// ErrOrganizationMove means a grant would move a user out of their
 	// organization on an account without multiple organizations, and the
-	// OrgMode (OrgModeRefuse or OrgModeDetect) forbids it. Nothing was
+	// OrgMode (OrgModeRefuse, the default) forbids it. Nothing was
 	// changed. Errors wrapping it are of type *OrganizationMoveError.
 	ErrOrganizationMove = errors.New("grant would move the user to another organization")
 

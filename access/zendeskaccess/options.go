@@ -52,41 +52,50 @@ func (s Scope) String() string {
 
 // OrgMode says how the backend treats the account setting "users can belong
 // to multiple organizations" (user.multiple_organizations). Every mode reads
-// the setting; they differ in what a grant does on an account without it,
-// where a user belongs to one organization only.
+// the setting; they differ in what an organization grant does on an account
+// without it, where a user belongs to one organization only and Zendesk
+// answers a new membership by removing the old one:
+//
+//	mode              setting on           setting off, user in another organization
+//	OrgModeRefuse     adds the membership  refused: *OrganizationMoveError, nothing changed
+//	OrgModeReplace    adds the membership  moves the user; Result.Replaced names what was removed
+//	OrgModeMultiple   adds the membership  fails: ErrMultipleOrganizationsOff (so do Info and Sync)
+//
+// A user in no organization is simply added in every mode.
 type OrgMode int
 
 const (
-	// OrgModeDetect reads the setting and follows it (the default). On an
-	// account without it, a grant that would move a user out of their
-	// organization is refused as with OrgModeRefuse: a grant never removes
-	// access the caller did not name unless OrgModeReplace says it may.
-	OrgModeDetect OrgMode = iota
+	// OrgModeRefuse follows the setting (the default): on an account
+	// without it, a grant that would move a user out of their organization
+	// fails with an *OrganizationMoveError before any change, because a
+	// grant never removes access the caller did not name unless the caller
+	// allowed it with OrgModeReplace.
+	OrgModeRefuse OrgMode = iota
 	// OrgModeMultiple requires the setting: Info, Streams and every
 	// organization grant, revoke and GrantsFor fail with
 	// ErrMultipleOrganizationsOff if it is off.
 	OrgModeMultiple
 	// OrgModeReplace moves the user on an account without the setting: the
 	// grant removes the user's current organization membership and
-	// GrantResult.Replaced names it.
+	// Result.Replaced names it.
 	OrgModeReplace
-	// OrgModeRefuse refuses, on an account without the setting, a grant that
-	// would move the user: it fails with an *OrganizationMoveError before
-	// any change.
-	OrgModeRefuse
 )
 
-// String returns the mode's name: "detect", "multiple", "replace" or "refuse".
+// OrgModeDetect is the former name of OrgModeRefuse: the two never
+// differed.
+//
+// Deprecated: use OrgModeRefuse.
+const OrgModeDetect = OrgModeRefuse
+
+// String returns the mode's name: "refuse", "multiple" or "replace".
 func (m OrgMode) String() string {
 	switch m {
-	case OrgModeDetect:
-		return "detect"
+	case OrgModeRefuse:
+		return "refuse"
 	case OrgModeMultiple:
 		return "multiple"
 	case OrgModeReplace:
 		return "replace"
-	case OrgModeRefuse:
-		return "refuse"
 	}
 	return fmt.Sprintf("OrgMode(%d)", int(m))
 }
@@ -218,10 +227,10 @@ func WithOrganizations(names []string, ids []int64) Option {
 }
 
 // WithOrganizationMode sets how the multiple-organizations setting is
-// handled (see OrgMode). The default is OrgModeDetect.
+// handled (see OrgMode). The default is OrgModeRefuse.
 func WithOrganizationMode(m OrgMode) Option {
 	return func(c *config) error {
-		if m < OrgModeDetect || m > OrgModeRefuse {
+		if m < OrgModeRefuse || m > OrgModeReplace {
 			return fmt.Errorf("WithOrganizationMode: unknown mode %d", int(m))
 		}
 		c.orgMode = m

@@ -68,8 +68,6 @@ func TestOrganizationModes(t *testing.T) {
 		refuse   bool // the simulator refuses a second organization itself
 		want     string
 	}{
-		{zendeskaccess.OrgModeDetect, false, false, refused},
-		{zendeskaccess.OrgModeDetect, true, false, added},
 		{zendeskaccess.OrgModeMultiple, false, false, off},
 		{zendeskaccess.OrgModeMultiple, true, false, added},
 		{zendeskaccess.OrgModeReplace, false, false, moved},
@@ -216,7 +214,7 @@ func TestOrganizationModes(t *testing.T) {
 // one in every mode, with the setting on or off.
 func TestOrganizationGrantWithoutOrganization(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeDetect, zendeskaccess.OrgModeReplace, zendeskaccess.OrgModeRefuse} {
+	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeReplace, zendeskaccess.OrgModeRefuse} {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := demo(t)
@@ -241,7 +239,7 @@ func TestOrganizationGrantWithoutOrganization(t *testing.T) {
 // the setting the sync read: a move is refused (or reported) as the mode says.
 func TestOrganizationGrantAfterSettingTurnedOff(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeDetect, zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeMultiple, zendeskaccess.OrgModeReplace} {
+	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeMultiple, zendeskaccess.OrgModeReplace} {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := demo(t, zendesktest.WithMultipleOrganizations(true))
@@ -290,7 +288,7 @@ func TestOrganizationGrantAfterSettingTurnedOff(t *testing.T) {
 // granting one of them changes nothing and says so, in every mode.
 func TestOrganizationGrantKeptMembership(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeDetect, zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
+	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
 			srv := demo(t, zendesktest.WithMultipleOrganizations(true))

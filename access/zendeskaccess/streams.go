@@ -36,10 +36,7 @@ func (b *Backend) Streams(ctx context.Context) ([]access.Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &syncRun{b: b, st: st, customRoleIDs: map[int64]bool{}}
-	for _, cr := range st.customRoles {
-		r.customRoleIDs[cr.ID] = true
-	}
+	r := &syncRun{b: b, st: st}
 	r.users = newJob(r.readUsers)
 	streams := []access.Stream{{Name: StreamUsers, Run: r.users.run}}
 	if b.cfg.types[TypeGroup] {
@@ -76,9 +73,8 @@ func (b *Backend) readsOrgMemberships(st *accountState) bool {
 
 // syncRun is the state shared by the streams of one Streams call.
 type syncRun struct {
-	b             *Backend
-	st            *accountState
-	customRoleIDs map[int64]bool
+	b  *Backend
+	st *accountState
 
 	users, groups, orgs *job
 
@@ -130,13 +126,8 @@ func (r *syncRun) readUsers(ctx context.Context, emit func(access.Item) error) e
 		if err := emit(access.Item{Resource: b.newUser(&u)}); err != nil {
 			return err
 		}
-		if b.cfg.types[TypeRole] && slices.Contains(builtInRoles, u.Role) {
-			if err := emit(access.Item{Grant: b.attrs.roleGrant(roleEID(u.Role), u.ID, u.Suspended)}); err != nil {
-				return err
-			}
-		}
-		if u.CustomRoleID != nil && r.customRoleIDs[*u.CustomRoleID] {
-			if err := emit(access.Item{Grant: b.attrs.roleGrant(customRoleEID(*u.CustomRoleID), u.ID, u.Suspended)}); err != nil {
+		for _, g := range b.userObjectGrants(&u, r.st.hasCustomRole) {
+			if err := emit(access.Item{Grant: g}); err != nil {
 				return err
 			}
 		}

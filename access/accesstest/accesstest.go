@@ -69,6 +69,7 @@ func Run(t *testing.T, h Harness) {
 		{"Grant", s.testGrant},
 		{"Revoke", s.testRevoke},
 		{"RequestErrors", s.testRequestErrors},
+		{"AliasedIDs", s.testAliasedIDs},
 		{"NotGrantable", s.testNotGrantable},
 		{"PrincipalGrantsLister", s.testGrantsFor},
 		{"RequestCounter", s.testRequestCounter},

@@ -8,9 +8,9 @@ import (
 
 // Resource types of the accounts Generate builds, shaped like Zendesk's.
 var generatedTypes = []access.ResourceType{
-	{ID: "user", DisplayName: "User", Traits: []access.Trait{access.TraitUser}},
-	{ID: "group", DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}},
-	{ID: "organization", DisplayName: "Organization", Traits: []access.Trait{access.TraitOrganization}},
+	{ID: "user", DisplayName: "User", Traits: []access.Trait{access.TraitUser}, IDSyntax: access.IDSyntaxPositiveInt},
+	{ID: "group", DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}, IDSyntax: access.IDSyntaxPositiveInt},
+	{ID: "organization", DisplayName: "Organization", Traits: []access.Trait{access.TraitOrganization}, IDSyntax: access.IDSyntaxPositiveInt},
 	{ID: "role", DisplayName: "Role", Traits: []access.Trait{access.TraitRole}},
 }
 

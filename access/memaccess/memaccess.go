@@ -2,6 +2,7 @@ package memaccess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -294,6 +295,35 @@ func (b *Backend) countPages(n int) {
 // Requests implements access.RequestCounter.
 func (b *Backend) Requests() int64 { return b.requests.Load() }
 
+// checkSyntax checks that a resource ID follows its declared type's
+// IDSyntax, so that an aliased spelling ("user:042" for "user:42") is
+// refused as malformed rather than looked up.
+func (b *Backend) checkSyntax(kind, id string, res access.ResourceRef) error {
+	for _, t := range b.types {
+		if t.ID == res.Type {
+			var ie *access.IDError
+			if err := t.CheckID(res.String()); errors.As(err, &ie) {
+				return &access.IDError{Kind: kind, ID: id, Reason: ie.Reason}
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parse validates a request's IDs, in their canonical spellings.
+func (b *Backend) parse(entitlementID, principalID string) (access.GrantRef, error) {
+	ref, err := access.GrantRequest{EntitlementID: entitlementID, PrincipalID: principalID}.Validate()
+	if err != nil {
+		return ref, err
+	}
+	if err := b.checkSyntax("entitlement", entitlementID, ref.Entitlement.Resource); err != nil {
+		return ref, err
+	}
+	return ref, b.checkSyntax("resource", principalID, ref.Principal)
+}
+
 // lookup finds an entitlement and a principal, returning the errors Grant and
 // Revoke report. b.mu must be held.
 func (b *Backend) lookup(ref access.GrantRef) (access.EntitlementRecord, *typeData, error) {
@@ -324,7 +354,7 @@ func (b *Backend) Grant(ctx context.Context, req access.GrantRequest) (access.Gr
 	if err := ctx.Err(); err != nil {
 		return access.GrantResult{}, err
 	}
-	ref, err := req.Validate()
+	ref, err := b.parse(req.EntitlementID, req.PrincipalID)
 	if err != nil {
 		return access.GrantResult{}, fmt.Errorf("memaccess: grant: %w", err)
 	}
@@ -363,7 +393,7 @@ func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.
 	if err := ctx.Err(); err != nil {
 		return access.RevokeResult{}, err
 	}
-	ref, err := req.Validate()
+	ref, err := b.parse(req.EntitlementID, req.PrincipalID)
 	if err != nil {
 		return access.RevokeResult{}, fmt.Errorf("memaccess: revoke: %w", err)
 	}
@@ -389,6 +419,9 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 		return nil, err
 	}
 	ref, err := access.ParseResourceID(principalID)
+	if err == nil {
+		err = b.checkSyntax("resource", principalID, ref)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("memaccess: grants for: %w", err)
 	}

@@ -41,27 +41,57 @@ func TestConformance(t *testing.T) {
 		name    string
 		srvOpts []zendesktest.Option
 		opts    []zendeskaccess.Option
+		setup   func(*testing.T, *zendesktest.Server)
 	}{
-		{"TeamMembersSingleOrganization", nil, nil},
+		{"TeamMembersSingleOrganization", nil, nil, nil},
 		{"AllUsersMultipleOrganizations",
 			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
-			[]zendeskaccess.Option{zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}},
+			[]zendeskaccess.Option{zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}, nil},
 		{"TeamMembersMultipleOrganizationsPerUser",
 			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
-			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyPerUser), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple)}},
-		{"Professional", []zendesktest.Option{zendesktest.WithPlan(zendesktest.PlanProfessional), zendesktest.WithAccount(noCustomRoles())}, nil},
+			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyPerUser), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple)}, nil},
+		{"Professional", []zendesktest.Option{zendesktest.WithPlan(zendesktest.PlanProfessional), zendesktest.WithAccount(noCustomRoles())}, nil, nil},
+		// Memberships kept after the setting was turned off, read with an
+		// explicit strategy: GrantsFor must show what Sync shows.
+		{"KeptMembershipsExplicitStrategy",
+			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
+			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyAccountWide)},
+			keepTwoMemberships},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			grant, revoke := groupChange(t, demo(t, tc.srvOpts...))
+			server := func(t *testing.T) *zendesktest.Server {
+				srv := demo(t, tc.srvOpts...)
+				if tc.setup != nil {
+					tc.setup(t, srv)
+				}
+				return srv
+			}
+			grant, revoke := groupChange(t, server(t))
 			accesstest.Run(t, accesstest.Harness{
 				NewBackend: func(t *testing.T) access.Backend {
-					return newBackend(t, demo(t, tc.srvOpts...), tc.opts...)
+					return newBackend(t, server(t), tc.opts...)
 				},
 				Grant:  grant,
 				Revoke: revoke,
 			})
 		})
 	}
+}
+
+// keepTwoMemberships gives every agent two organizations while the account
+// allows several, then turns the setting off: what Zendesk leaves is
+// undocumented, and the simulator keeps both.
+func keepTwoMemberships(t *testing.T, srv *zendesktest.Server) {
+	t.Helper()
+	a, b := srv.AddOrganization("Kept A"), srv.AddOrganization("Kept B")
+	for _, u := range liveUsers(srv, zendesktest.RoleAgent) {
+		for _, o := range []int64{a.ID, b.ID} {
+			if _, err := srv.AddOrganizationMembership(u.ID, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srv.SetMultipleOrganizations(false)
 }

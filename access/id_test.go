@@ -206,3 +206,42 @@ func FuzzEscapeNativeID(f *testing.F) {
 		access.UnescapeNativeID(s) // must not panic
 	})
 }
+
+func TestCanonicalEscapes(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"user:a%2fb", "user:%41", "user:%2", "user:%zz", "user:x%7e"} {
+		if _, err := access.ParseResourceID(id); !errors.Is(err, access.ErrMalformedID) {
+			t.Errorf("access.ParseResourceID(%q) error = %v, want access.ErrMalformedID", id, err)
+		}
+	}
+	for _, id := range []string{"user:a%2Fb", "user:" + access.EscapeNativeID("jo@example.com"), "user:42"} {
+		if _, err := access.ParseResourceID(id); err != nil {
+			t.Errorf("access.ParseResourceID(%q): %v", id, err)
+		}
+	}
+}
+
+func TestIDSyntax(t *testing.T) {
+	t.Parallel()
+	num := access.ResourceType{ID: "user", IDSyntax: access.IDSyntaxPositiveInt}
+	for id, ok := range map[string]bool{
+		"user:1": true, "user:9223372036854775807": true,
+		"user:0": false, "user:01": false, "user:+1": false, "user:-1": false, "user:1e3": false,
+		"user:9223372036854775808": false, "group:1": false,
+	} {
+		if err := num.CheckID(id); (err == nil) != ok {
+			t.Errorf("positive_int CheckID(%q) = %v, want ok %v", id, err, ok)
+		}
+	}
+	esc := access.ResourceType{ID: "person", IDSyntax: access.IDSyntaxEscaped}
+	for id, ok := range map[string]bool{
+		"person:a%2Fb": true, "person:a/b": false, "person:jos%C3%A9": true, "person:josé": false,
+	} {
+		if err := esc.CheckID(id); (err == nil) != ok {
+			t.Errorf("escaped CheckID(%q) = %v, want ok %v", id, err, ok)
+		}
+	}
+	if _, ok := access.ParsePositiveInt("007"); ok {
+		t.Error(`access.ParsePositiveInt("007") accepted a leading zero`)
+	}
+}

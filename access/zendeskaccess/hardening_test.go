@@ -292,4 +292,3 @@ func TestGrantOfUnknownGroupSendsNoWrite(t *testing.T) {
 		t.Errorf("grant right after a sync read the group %d times, want 0", got)
 	}
 }
-

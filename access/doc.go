@@ -18,7 +18,11 @@
 //	grant        entitlementID@type:id        group:360001:member@user:12345
 //
 // ParseResourceID, ParseEntitlementID and ParseGrantID validate and split
-// them; errors wrap ErrMalformedID.
+// them; errors wrap ErrMalformedID. Each resource has one spelling: a
+// percent escape must be written as EscapeNativeID writes it, and a resource
+// type may declare an IDSyntax (the Zendesk backend's numeric types declare
+// IDSyntaxPositiveInt), so "user:+42" and "user:042" are refused rather than
+// taken for "user:42".
 //
 // Attributes are string-to-string maps, so that snapshots round-trip through
 // JSON exactly; backends format other values as strings.
@@ -38,6 +42,18 @@
 //
 // The memaccess package is an in-memory backend; accesstest is the
 // conformance suite every backend passes.
+//
+// # System: the portable layer
+//
+// Callers change access through a System (NewSystem), which stands over a
+// backend as gocloud's blob.Bucket stands over its driver. It checks every
+// ID once, against the grammar and the resource types' IDSyntax, before the
+// backend sees it; it gives every Grant and Revoke one Result shape (Status,
+// Grant, Replaced, Added, Note), and when a backend changed something and
+// then failed, it returns that Result with a *PartialError rather than an
+// empty result; and it wraps every error once, naming the grant. Backends
+// stay small: they do what their system needs and return a Result beside an
+// error when they stop halfway.
 //
 // # Snapshots
 //

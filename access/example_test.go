@@ -18,8 +18,8 @@ func newExampleBackend() *memaccess.Backend {
 	b, err := memaccess.New(memaccess.Data{
 		Account: "acme",
 		ResourceTypes: []access.ResourceType{
-			{ID: "user", DisplayName: "User", Traits: []access.Trait{access.TraitUser}},
-			{ID: "group", DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}},
+			{ID: "user", DisplayName: "User", Traits: []access.Trait{access.TraitUser}, IDSyntax: access.IDSyntaxPositiveInt},
+			{ID: "group", DisplayName: "Group", Traits: []access.Trait{access.TraitGroup}, IDSyntax: access.IDSyntaxPositiveInt},
 			{ID: "role", DisplayName: "Role", Traits: []access.Trait{access.TraitRole}},
 		},
 		Resources: []access.Resource{
@@ -165,4 +165,33 @@ func ExampleSyncOptions_progress() {
 	// role.resources             3 resources     0 grants
 	// user.grants                0 resources     0 grants
 	// user.resources          5000 resources     0 grants
+}
+
+// This example changes access through a System: ids are checked once, in
+// their canonical spelling, and every result has one shape.
+func ExampleSystem() {
+	ctx := context.Background()
+	sys, err := access.NewSystem(newExampleBackend())
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: "group:10:member", PrincipalID: "user:2"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Status, res.Grant.ID())
+
+	// "user:02" would be a second spelling of user 2: refused, not looked up.
+	_, err = sys.Revoke(ctx, access.RevokeRequest{EntitlementID: "group:10:member", PrincipalID: "user:02"})
+	fmt.Println(errors.Is(err, access.ErrMalformedID))
+
+	res, err = sys.Revoke(ctx, access.RevokeRequest{EntitlementID: "group:10:member", PrincipalID: "user:2"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Status, res.Changed())
+	// Output:
+	// granted group:10:member@user:2
+	// true
+	// revoked true
 }

@@ -11,7 +11,9 @@
 //     simulator (like net/http/httptest) for tests, demos and benchmarks, with rate
 //     limits and fault injection; cmd/zendesk-sim serves it on a loopback port.
 //   - [github.com/zgov-io/zgov/access]: the portable model (Resource, Entitlement,
-//     Grant), the Backend SPI, Sync into a hashed, canonical Snapshot, and Diff.
+//     Grant), the Backend SPI, System (the portable layer callers change access
+//     through: ids checked once, one result shape, partial changes reported),
+//     Sync into a hashed, canonical Snapshot, and Diff.
 //   - [github.com/zgov-io/zgov/access/zendeskaccess]: the Zendesk backend, which reads an
 //     account with the fewest requests the API allows and grants and revokes access
 //     idempotently, with explicit handling of single- and multi-organization accounts.
@@ -19,19 +21,44 @@
 //     [github.com/zgov-io/zgov/access/accesstest]: an in-memory backend and the
 //     conformance suite every backend passes.
 //
-// A short tour, against the simulator:
+// A short tour, against the simulator's demo account (the package Example
+// runs exactly this): take a snapshot, add agent 10000000003 to the Billing
+// group (20000000002), take another and print the difference.
 //
-//	srv, _ := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
+//	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	defer srv.Close()
 //	cred := srv.Credentials()
-//	client, _ := zendesk.NewClient(cred.Subdomain, zendesk.WithBaseURL(srv.URL),
+//	client, err := zendesk.NewClient(cred.Subdomain, zendesk.WithBaseURL(srv.URL),
 //		zendesk.WithOAuthClientCredentials(cred.OAuthClientID, cred.OAuthClientSecret, "read", "write"))
-//	backend, _ := zendeskaccess.New(client)
-//	before, _ := access.Sync(ctx, backend, nil)
-//	_, _ = backend.Grant(ctx, access.GrantRequest{EntitlementID: "group:360001:member", PrincipalID: "user:42"})
-//	after, _ := access.Sync(ctx, backend, nil)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	backend, err := zendeskaccess.New(client)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	sys, err := access.NewSystem(backend)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	before, err := sys.Sync(ctx, nil)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	res, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: "group:20000000002:member", PrincipalID: "user:10000000003"})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	fmt.Println(res.Status)
+//	after, err := sys.Sync(ctx, nil)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
 //	fmt.Print(access.Diff(before, after))
-//
-// Provisioning (create-on-grant, deprovisioning ladder, just-in-time grants, plan/apply)
-// and access reviews build on these packages in provision and review.
+//	// Output:
+//	// granted
+//	// + grant group:20000000002:member@user:10000000003
 package zgov

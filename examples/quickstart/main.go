@@ -59,7 +59,9 @@ var errUsage = errors.New("usage")
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	baseURL := fs.String("base-url", getenv("ZENDESK_BASE_URL"),
+	// The environment is read after parsing, not shown as the flag's default: the usage
+	// must not print a URL that might carry a password.
+	baseURL := fs.String("base-url", "",
 		"send requests to this URL instead of https://{ZENDESK_SUBDOMAIN}.zendesk.com (default $ZENDESK_BASE_URL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -69,6 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: quickstart takes only flags", fs.Arg(0))
+	}
+	if *baseURL == "" {
+		*baseURL = getenv("ZENDESK_BASE_URL")
 	}
 
 	if getenv("ZENDESK_SUBDOMAIN") == "" && *baseURL == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -63,6 +64,12 @@ func TestQuickstartNeverEchoesABaseURLWithCredentials(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), secret) {
 			t.Errorf("base URL %q: err = %v, want a refusal without the password", u, err)
 		}
+		env["ZENDESK_BASE_URL"] = u
+		var usage bytes.Buffer
+		if err := run(t.Context(), []string{"-h"}, envOf(env), io.Discard, &usage); !errors.Is(err, flag.ErrHelp) || strings.Contains(usage.String(), secret) {
+			t.Errorf("-h with ZENDESK_BASE_URL %q: err %v, usage:\n%s", u, err, usage.String())
+		}
+		delete(env, "ZENDESK_BASE_URL")
 	}
 }
 

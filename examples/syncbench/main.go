@@ -313,12 +313,20 @@ func floorOf(minReq, rpm, rounds int, latency time.Duration) floor {
 	case rpm == 0:
 		f.rateWhy = "no rate limit"
 	case minReq <= rpm:
-		f.rateWhy = fmt.Sprintf("%d requests fit in the simulator's full bucket of %d", minReq, rpm)
+		f.rateWhy = fmt.Sprintf("%s fit in the simulator's full bucket of %d", requests(minReq), rpm)
 	default:
 		f.rate = time.Duration(minReq-rpm) * time.Minute / time.Duration(rpm)
-		f.rateWhy = fmt.Sprintf("%d requests beyond the full bucket of %d, at %d a minute", minReq-rpm, rpm, rpm)
+		f.rateWhy = fmt.Sprintf("%s beyond the full bucket of %d, at %d a minute", requests(minReq-rpm), rpm, rpm)
 	}
 	return f
+}
+
+// requests returns "1 request" or "n requests".
+func requests(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }
 
 // unlimited is a Limiter that never waits: with -rpm 0 the client does not pace itself.

@@ -1,21 +1,32 @@
 // Command quickstart prints who can do what in a Zendesk account.
 //
 // With no ZENDESK_SUBDOMAIN set it starts an in-process Zendesk simulator seeded with a
-// small demo account, so it runs anywhere with no credentials:
+// small demo account, so it runs anywhere with no credentials: it prints an inventory,
+// takes a snapshot, grants one access, takes a second snapshot and prints the difference.
 //
 //	go run ./examples/quickstart
 //
-// With ZENDESK_SUBDOMAIN and credentials set it reads that account, read-only:
+// With ZENDESK_SUBDOMAIN and credentials set it syncs that account into a snapshot,
+// read-only, and prints a summary of it (counts by kind and the snapshot's hash), with
+// progress on stderr. It never grants, revokes or changes anything there: every request
+// it sends is a GET, except the POST that asks for an OAuth token.
 //
 //	ZENDESK_SUBDOMAIN=acme ZENDESK_OAUTH_CLIENT_ID=... ZENDESK_OAUTH_CLIENT_SECRET=... go run ./examples/quickstart
 //	ZENDESK_SUBDOMAIN=acme ZENDESK_EMAIL=admin@acme.com ZENDESK_API_TOKEN=... go run ./examples/quickstart
+//
+// ZENDESK_BASE_URL, or the -base-url flag, sends the requests elsewhere than
+// https://{subdomain}.zendesk.com, for example to a zendesk-sim started with
+// go run ./zendesk/zendesktest/cmd/zendesk-sim, which prints its URL and credentials.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sort"
@@ -29,62 +40,129 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// run is main without the process: it writes to out and reads settings with getenv.
-func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
-	client, live, cleanup, err := connect(getenv)
+// errUsage marks a command line the flag package refused (and has explained on stderr).
+var errUsage = errors.New("usage")
+
+// run is main without the process: it reads the command line from args and settings
+// with getenv, and writes the results to stdout and progress to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// The environment is read after parsing, not shown as the flag's default: the usage
+	// must not print a URL that might carry a password.
+	baseURL := fs.String("base-url", "",
+		"send requests to this URL instead of https://{ZENDESK_SUBDOMAIN}.zendesk.com (default $ZENDESK_BASE_URL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: quickstart takes only flags", fs.Arg(0))
+	}
+	if *baseURL == "" {
+		*baseURL = getenv("ZENDESK_BASE_URL")
+	}
+
+	if getenv("ZENDESK_SUBDOMAIN") == "" && *baseURL == "" {
+		return runDemo(ctx, stdout)
+	}
+	client, how, err := connectLive(getenv, *baseURL)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	if live {
-		fmt.Fprintf(out, "Reading %s (read-only).\n\n", client.BaseURL())
-	} else {
-		fmt.Fprintf(out, "No ZENDESK_SUBDOMAIN set: using the built-in Zendesk simulator with a demo account.\n\n")
-	}
-	if err := printInventory(ctx, out, client); err != nil {
-		return err
-	}
-	if live {
-		return nil
-	}
-	return governDemo(ctx, out, client)
+	fmt.Fprintf(stdout, "Reading %s read-only (%s).\n\n", client.BaseURL(), how)
+	return syncLive(ctx, stdout, stderr, client)
 }
 
-// connect returns a client for the account named by the environment, or for a fresh
-// simulator when none is named. live reports which.
-func connect(getenv func(string) string) (c *zendesk.Client, live bool, cleanup func(), err error) {
-	subdomain := getenv("ZENDESK_SUBDOMAIN")
-	if subdomain != "" {
-		var auth zendesk.Option
-		switch {
-		case getenv("ZENDESK_OAUTH_CLIENT_ID") != "":
-			auth = zendesk.WithOAuthClientCredentials(getenv("ZENDESK_OAUTH_CLIENT_ID"), getenv("ZENDESK_OAUTH_CLIENT_SECRET"), "read")
-		case getenv("ZENDESK_API_TOKEN") != "":
-			auth = zendesk.WithAPIToken(getenv("ZENDESK_EMAIL"), getenv("ZENDESK_API_TOKEN"))
-		default:
-			return nil, false, nil, errors.New("ZENDESK_SUBDOMAIN is set but no credentials: set ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or ZENDESK_EMAIL and ZENDESK_API_TOKEN")
-		}
-		c, err := zendesk.NewClient(subdomain, auth)
-		return c, true, func() {}, err
-	}
+// runDemo runs the quickstart against a fresh simulator: inventory, then a grant.
+func runDemo(ctx context.Context, out io.Writer) error {
 	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
 	if err != nil {
-		return nil, false, nil, err
+		return err
 	}
+	defer srv.Close()
 	cred := srv.Credentials()
-	c, err = zendesk.NewClient(cred.Subdomain, zendesk.WithBaseURL(srv.URL),
+	c, err := zendesk.NewClient(cred.Subdomain, zendesk.WithBaseURL(srv.URL),
 		zendesk.WithOAuthClientCredentials(cred.OAuthClientID, cred.OAuthClientSecret, "read", "write"))
 	if err != nil {
-		srv.Close()
-		return nil, false, nil, err
+		return err
 	}
-	return c, false, srv.Close, nil
+	fmt.Fprintf(out, "No ZENDESK_SUBDOMAIN set: using the built-in Zendesk simulator with a demo account.\n\n")
+	if err := printInventory(ctx, out, c); err != nil {
+		return err
+	}
+	return governDemo(ctx, out, c)
+}
+
+// connectLive returns a read-only client for the account the environment names, and
+// says how it authenticates. Error messages never include a credential.
+func connectLive(getenv func(string) string, baseURL string) (*zendesk.Client, string, error) {
+	subdomain := getenv("ZENDESK_SUBDOMAIN")
+	if subdomain == "" {
+		return nil, "", errors.New("a base URL is set (ZENDESK_BASE_URL or -base-url) but ZENDESK_SUBDOMAIN is not: " +
+			"set it and the credentials too (zendesk-sim prints all of them)")
+	}
+	var auth zendesk.Option
+	var how string
+	switch {
+	case getenv("ZENDESK_OAUTH_CLIENT_ID") != "":
+		// The token may only read: even a bug here could not change the account.
+		auth = zendesk.WithOAuthClientCredentials(getenv("ZENDESK_OAUTH_CLIENT_ID"), getenv("ZENDESK_OAUTH_CLIENT_SECRET"), "read")
+		how = "OAuth client credentials, scope read"
+	case getenv("ZENDESK_API_TOKEN") != "":
+		auth = zendesk.WithAPIToken(getenv("ZENDESK_EMAIL"), getenv("ZENDESK_API_TOKEN"))
+		how = "API token of " + getenv("ZENDESK_EMAIL")
+	default:
+		return nil, "", errors.New("ZENDESK_SUBDOMAIN is set but no credentials: set ZENDESK_OAUTH_CLIENT_ID and ZENDESK_OAUTH_CLIENT_SECRET, or ZENDESK_EMAIL and ZENDESK_API_TOKEN")
+	}
+	opts := []zendesk.Option{auth,
+		zendesk.WithHTTPClient(&http.Client{Transport: readOnly{next: http.DefaultTransport}})}
+	if baseURL != "" {
+		// Checked here so that a malformed URL is never echoed: it could hold a password.
+		u, err := url.Parse(baseURL)
+		switch {
+		case err != nil:
+			return nil, "", errors.New("the base URL (ZENDESK_BASE_URL or -base-url) is not a valid URL")
+		case u.User != nil:
+			return nil, "", errors.New("the base URL (ZENDESK_BASE_URL or -base-url) must not carry credentials: use the ZENDESK_* variables")
+		}
+		opts = append(opts, zendesk.WithBaseURL(baseURL))
+	}
+	c, err := zendesk.NewClient(subdomain, opts...)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, how, nil
+}
+
+// readOnly is the innermost transport of the live client: it refuses, without sending
+// it, any request other than a GET or HEAD, except the POST to /oauth/tokens that asks for
+// a token. The quickstart never writes to a real account; this makes sure of it.
+type readOnly struct{ next http.RoundTripper }
+
+func (t readOnly) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch {
+	case req.Method == http.MethodGet, req.Method == http.MethodHead,
+		req.Method == http.MethodPost && strings.TrimSuffix(req.URL.Path, "/") == "/oauth/tokens":
+		return t.next.RoundTrip(req)
+	}
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return nil, fmt.Errorf("quickstart is read-only on a live account: refused to send %s %s", req.Method, req.URL.Path)
 }
 
 // printInventory lists users by role, groups with member counts, organizations and

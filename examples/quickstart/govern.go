@@ -19,7 +19,11 @@ func governDemo(ctx context.Context, out io.Writer, c *zendesk.Client) error {
 	if err != nil {
 		return err
 	}
-	before, err := access.Sync(ctx, backend, nil)
+	sys, err := access.NewSystem(backend)
+	if err != nil {
+		return err
+	}
+	before, err := sys.Sync(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("first snapshot: %w", err)
 	}
@@ -31,13 +35,13 @@ func governDemo(ctx context.Context, out io.Writer, c *zendesk.Client) error {
 	if !ok {
 		return fmt.Errorf("the demo account has no agent outside a group to grant")
 	}
-	res, err := backend.Grant(ctx, req)
+	res, err := sys.Grant(ctx, req)
 	if err != nil {
-		return fmt.Errorf("grant %s: %w", req.GrantID(), err)
+		return err
 	}
 	fmt.Fprintf(out, "Grant %s: %s\n", req.GrantID(), res.Status)
 
-	after, err := access.Sync(ctx, backend, nil)
+	after, err := sys.Sync(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("second snapshot: %w", err)
 	}

@@ -320,7 +320,7 @@ func (c *Client) postRetryable(ctx context.Context, path string, body, v any) (*
 }
 
 // do sends req and decodes a 2xx JSON body into v (if v is not nil). Non-2xx answers
-// become *APIError or *RateLimitError.
+// become *APIError or, when Zendesk asked for a wait, *RateLimitError.
 func (c *Client) do(req *retryablehttp.Request, v any) (*Response, error) {
 	r, body, err := c.doRaw(req)
 	if err != nil || v == nil || len(body) == 0 {
@@ -356,11 +356,7 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 		if apiErr.Path == "" { // a RoundTripper need not set resp.Request
 			apiErr.Method, apiErr.Path = req.Method, req.URL.Path
 		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-			return r, nil, &RateLimitError{APIError: apiErr, RetryAfter: ra}
-		}
-		return r, nil, apiErr
+		return r, nil, rateLimitOrAPIError(apiErr, resp, c.now())
 	}
 	if resp.StatusCode == http.StatusNoContent {
 		return r, nil, nil
@@ -370,6 +366,20 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 		return r, nil, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: r.RequestID, Err: err}
 	}
 	return r, body, nil
+}
+
+// rateLimitOrAPIError returns apiErr as a *RateLimitError when Zendesk asked for a wait:
+// every 429, and a 503 with a Retry-After (Zendesk's "database busy, come back in n
+// seconds"). Other answers stay a plain *APIError.
+func rateLimitOrAPIError(apiErr *APIError, resp *http.Response, now time.Time) error {
+	ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return &RateLimitError{APIError: apiErr, RetryAfter: ra}
+	case resp.StatusCode == http.StatusServiceUnavailable && ok:
+		return &RateLimitError{APIError: apiErr, RetryAfter: ra}
+	}
+	return apiErr
 }
 
 // call is newRequest followed by do, for the common case.

@@ -44,9 +44,10 @@
 // below a tenth of the limit. Incremental exports have a bucket of their own (10 a
 // minute). Client.RateLimit reports the state; WithLimiter plugs in a shared limiter.
 //
-// 429 and 503 answers are retried after their Retry-After (seconds or an HTTP date),
-// unless it exceeds WithRetryAfterCap: then the call fails at once with a
-// *RateLimitError instead of sleeping. Other 5xx answers (but 501), 409 conflicts and
+// 429 and 503 answers are retried after their Retry-After (delay-seconds or an
+// HTTP-date, the two forms RFC 9110 allows; any other value counts as absent), unless it
+// exceeds WithRetryAfterCap: then the call fails at once with a *RateLimitError, whose
+// RetryAfter is the wait Zendesk asked for, instead of sleeping. Other 5xx answers (but 501), 409 conflicts and
 // transport failures, including a body cut off mid-read, are retried with jittered
 // exponential backoff for requests whose repetition is safe: GET, PUT, DELETE, and
 // POSTs that are idempotent (create_or_update) or whose repetition is detectable (a
@@ -54,8 +55,9 @@
 //
 // # Errors
 //
-// Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; 429s are
-// *RateLimitError (which unwraps to *APIError); undecodable 2xx bodies are *DecodeError.
+// Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; answers
+// that ask for a wait (429s, and 503s with a Retry-After) are *RateLimitError, which
+// unwraps to *APIError; undecodable 2xx bodies are *DecodeError.
 // Branch with errors.Is and the sentinels, or errors.As:
 //
 //	_, _, err := c.GroupMemberships.Create(ctx, userID, groupID)

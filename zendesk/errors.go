@@ -30,7 +30,8 @@ var (
 	ErrForbidden = errors.New("zendesk: forbidden")
 	// ErrUnauthorized matches a 401.
 	ErrUnauthorized = errors.New("zendesk: unauthorized")
-	// ErrRateLimited matches a 429 (also returned as *RateLimitError).
+	// ErrRateLimited matches a 429 (returned as *RateLimitError, which also covers a
+	// 503 with a Retry-After).
 	ErrRateLimited = errors.New("zendesk: rate limited")
 	// ErrInvalid matches a 422 RecordInvalid of any kind.
 	ErrInvalid = errors.New("zendesk: record invalid")
@@ -159,11 +160,16 @@ func (e *APIError) isDuplicate() bool {
 	return false
 }
 
-// RateLimitError is a 429 that was not retried, either because the retries ran out or
-// because Zendesk asked for a wait longer than the client's Retry-After cap.
+// RateLimitError is an answer that asked the caller to wait and was not retried, either
+// because the retries ran out or because the wait exceeded the client's Retry-After cap
+// (WithRetryAfterCap): every 429, and a 503 that carried a Retry-After (Zendesk's
+// answer to a database timeout). StatusCode in the embedded APIError tells them apart;
+// errors.Is(err, ErrRateLimited) matches the 429s only. It unwraps to the *APIError, so
+// errors.As finds either type.
 type RateLimitError struct {
 	*APIError
-	// RetryAfter is how long Zendesk asked the caller to wait (0 if it did not say).
+	// RetryAfter is how long Zendesk asked the caller to wait (0 if it did not say). A
+	// wait too long for a time.Duration is the longest one.
 	RetryAfter time.Duration
 }
 

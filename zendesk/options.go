@@ -303,7 +303,8 @@ func WithRetryWait(minWait, maxWait time.Duration) Option {
 }
 
 // WithRetryAfterCap sets the longest Retry-After the client will sleep for (default 2m).
-// A 429 asking for longer is returned at once as *RateLimitError.
+// A 429, or a 503, asking for longer is returned at once as *RateLimitError, whose
+// RetryAfter says how long Zendesk asked for.
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

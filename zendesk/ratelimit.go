@@ -3,6 +3,7 @@ package zendesk
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -163,22 +164,46 @@ func parseRateLimit(h http.Header, now time.Time) (rl RateLimit, ok bool) {
 	return rl, ok
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+// maxDuration is the longest time.Duration; Retry-After delays beyond it saturate to it.
+const maxDuration = time.Duration(math.MaxInt64)
+
+// parseRetryAfter reads Retry-After in the two forms RFC 9110 (section 10.2.3) allows:
+// delay-seconds, one or more ASCII digits, or an HTTP-date (the three date formats
+// recipients must accept). Anything else, such as a sign ("+5", "-5"), a fraction, an
+// exponent ("1e12") or "Inf", is not a Retry-After: ok is false and the caller backs off
+// as if none was sent. Whitespace around the value is not part of a field value and is
+// ignored. A delay too large for a time.Duration saturates at the largest one instead
+// of wrapping to a negative wait; a date in the past is a wait of zero.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
+	v = strings.Trim(v, " \t")
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 {
-			return 0, false
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(maxDuration/time.Second) {
+			// Only a range error is possible for a string of digits.
+			return maxDuration, true
 		}
-		return time.Duration(secs * float64(time.Second)), true
+		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // limiterTransport waits on the right bucket before each attempt and reports what each

@@ -11,7 +11,9 @@ import (
 // retryPolicy decides which failures are retried:
 //   - 429: always (Zendesk did not process the request), unless Retry-After exceeds the
 //     cap, in which case the response is returned at once and becomes *RateLimitError;
-//   - 503 with a Retry-After above the cap: returned at once, likewise;
+//   - 503 with a Retry-After: always (Zendesk reports a database timeout: nothing was
+//     written), unless Retry-After exceeds the cap: then it is returned at once and
+//     becomes *RateLimitError, as a 429 does;
 //   - other 5xx except 501, 409 conflicts, and transport errors (including a body cut
 //     off mid-read): only for requests whose repeat is safe (GET, PUT, DELETE, and POSTs
 //     marked idempotent), since the first attempt may have taken effect;

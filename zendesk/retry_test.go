@@ -2,6 +2,7 @@ package zendesk
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
@@ -125,6 +126,126 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 			t.Errorf("Throttled = %d, want 1", c.RateLimit().Throttled)
 		}
 	})
+}
+
+// TestRetryAfter503AboveCapIsRateLimitError: a 503 whose Retry-After exceeds the cap
+// fails at once, like a 429, as a *RateLimitError carrying the wait, which errors.As
+// also finds as the *APIError; ErrRateLimited stays for 429s.
+func TestRetryAfter503AboveCapIsRateLimitError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t, WithRetryAfterCap(time.Minute))
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", usersURL, sequence(&calls,
+			withHeader(httpmock.NewStringResponder(503, `{"error":"DatabaseTimeout"}`), "Retry-After", "3600"), okUser))
+		start := time.Now()
+		_, _, err := c.Users.Get(t.Context(), 1)
+		if waited := time.Since(start); waited > 0 || calls.Load() != 1 {
+			t.Errorf("slept %s over %d calls; a Retry-After above the cap must fail at once", waited, calls.Load())
+		}
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.RetryAfter != time.Hour || rl.StatusCode != 503 {
+			t.Fatalf("err = %#v, want *RateLimitError 503 with RetryAfter 1h", err)
+		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != "DatabaseTimeout" {
+			t.Errorf("errors.As(*APIError) = %v", apiErr)
+		}
+		if IsRateLimited(err) {
+			t.Error("IsRateLimited is true for a 503; ErrRateLimited matches 429s")
+		}
+	})
+}
+
+// TestRetryAfterOverflowSaturates: a delay-seconds too large for a time.Duration must
+// not wrap to a negative wait (which passed the cap check and retried at once): it is
+// above any cap, so the call fails at once with a positive RetryAfter.
+func TestRetryAfterOverflowSaturates(t *testing.T) {
+	for _, code := range []int{429, 503} {
+		t.Run(itoa(int64(code)), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := mockClient(t)
+				var calls atomic.Int32
+				mock.RegisterResponder("GET", usersURL, sequence(&calls,
+					withHeader(httpmock.NewStringResponder(code, ``), "Retry-After", "99999999999999"), okUser))
+				_, _, err := c.Users.Get(t.Context(), 1)
+				var rl *RateLimitError
+				if !errors.As(err, &rl) {
+					t.Fatalf("err = %v, want *RateLimitError", err)
+				}
+				if calls.Load() != 1 {
+					t.Errorf("calls = %d, want 1: a Retry-After above the cap is not retried", calls.Load())
+				}
+				if rl.RetryAfter < defaultRetryAfterCap {
+					t.Errorf("RetryAfter = %s, want a positive wait above the cap", rl.RetryAfter)
+				}
+			})
+		})
+	}
+}
+
+// TestRetryAfterOnlyRFCForms: Retry-After values outside RFC 9110's two forms count as
+// absent, so the request is retried after the ordinary backoff (0.5 to 1 s here), not
+// after a wait read from the value nor failed for exceeding the cap.
+func TestRetryAfterOnlyRFCForms(t *testing.T) {
+	for _, v := range []string{"1e3", "+600", "600.5", "Inf", "-5", "0x258", "600s", "NaN"} {
+		t.Run(v, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := mockClient(t, WithRetryAfterCap(time.Minute), WithRetryWait(time.Second, time.Second))
+				var calls atomic.Int32
+				mock.RegisterResponder("GET", usersURL, sequence(&calls,
+					withHeader(httpmock.NewStringResponder(429, ``), "Retry-After", v), okUser))
+				start := time.Now()
+				_, _, err := c.Users.Get(t.Context(), 1)
+				waited := time.Since(start)
+				if err != nil || calls.Load() != 2 {
+					t.Fatalf("err = %v after %d calls, want success on the retry", err, calls.Load())
+				}
+				if waited < 500*time.Millisecond || waited > time.Second {
+					t.Errorf("waited %s, want the 0.5-1s backoff", waited)
+				}
+			})
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	maxDuration := time.Duration(math.MaxInt64)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{"0", 0, true},
+		{"7", 7 * time.Second, true},
+		{"007", 7 * time.Second, true},
+		{" 5\t", 5 * time.Second, true}, // OWS is not part of the field value
+		{"9223372036", 9223372036 * time.Second, true},
+		{"9223372037", maxDuration, true},
+		{"99999999999999", maxDuration, true},
+		{"99999999999999999999999999", maxDuration, true},
+		{"Fri, 01 May 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Friday, 01-May-26 12:00:30 GMT", 30 * time.Second, true}, // RFC 850, obsolete but accepted
+		{"Fri May  1 12:00:30 2026", 30 * time.Second, true},       // asctime
+		{"Fri, 01 May 2026 11:00:00 GMT", 0, true},                 // in the past
+		{"", 0, false},
+		{" ", 0, false},
+		{"+5", 0, false},
+		{"-5", 0, false},
+		{"5.0", 0, false},
+		{"1e12", 0, false},
+		{"Inf", 0, false},
+		{"NaN", 0, false},
+		{"5 5", 0, false},
+		{"٣", 0, false}, // a non-ASCII digit
+		{"tomorrow", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("parseRetryAfter(%q) = %s, %v; want %s, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
 }
 
 func TestRetriesExhaustedKeepTypedError(t *testing.T) {

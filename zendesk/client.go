@@ -189,13 +189,16 @@ func (c *Client) newAuthenticator(cfg *config, inner http.RoundTripper, timeout 
 			httpClient:   &http.Client{Transport: inner, Timeout: timeout, CheckRedirect: noRedirects},
 			redact:       redactor{cfg.clientSecret.reveal(), cfg.refreshToken.reveal()},
 			now:          func() time.Time { return c.now() },
-			onRefresh:    cfg.onTokenRefresh,
 		}
 		name := "oauth-client-credentials"
 		if cfg.refreshToken != "" {
 			name = "oauth-refresh-token"
 		}
-		return &bearerAuth{cache: cache(g), name: name}, nil
+		tc := cache(g)
+		if cfg.onTokenRefresh != nil {
+			tc.hook = &refreshHook{fn: cfg.onTokenRefresh}
+		}
+		return &bearerAuth{cache: tc, name: name}, nil
 	}
 }
 

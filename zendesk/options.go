@@ -134,7 +134,12 @@ func WithOAuthRefreshToken(clientID, clientSecret, refreshToken string) Option {
 }
 
 // WithTokenRefreshHook calls fn with every token the client obtains through an OAuth
-// grant, so a rotated refresh token can be stored. fn must not log the token.
+// grant (WithOAuthClientCredentials, WithOAuthRefreshToken), so a rotated refresh token
+// can be stored. fn runs after the token is in place and outside the client's token
+// lock, so it may call the client; calls of fn never overlap and come in the order the
+// tokens were obtained, so the last token fn sees is the newest. fn runs on the
+// goroutine of a call that needed a token, which waits for it: keep it short. fn must
+// not log the token.
 func WithTokenRefreshHook(fn func(*oauth2.Token)) Option {
 	return func(c *config) error {
 		c.onTokenRefresh = fn

@@ -261,8 +261,14 @@ func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := g.httpClient.Do(req)
 	if err != nil {
+		// The error's text is redacted, which cuts its chain; what callers branch on is
+		// put back.
 		redact := append(g.redact[:len(g.redact):len(g.redact)], g.refreshToken.reveal())
-		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, redact.apply(err.Error()))
+		msg := redact.apply(err.Error())
+		if hostNotFound(err) {
+			return nil, fmt.Errorf("zendesk: oauth %s grant: %w", grant, &hostNotFoundError{host: req.URL.Host, err: errors.New(msg)})
+		}
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, msg)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {

@@ -340,6 +340,7 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 	start := c.now()
 	resp, err := c.retry.Do(req)
 	if err != nil {
+		err = classifyHostNotFound(err, req.URL.Host)
 		if ctxErr := req.Context().Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}

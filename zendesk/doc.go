@@ -58,7 +58,9 @@
 // Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; answers
 // that ask for a wait (429s, and 503s with a Retry-After) are *RateLimitError, which
 // unwraps to *APIError; undecodable 2xx bodies are *DecodeError.
-// Branch with errors.Is and the sentinels, or errors.As:
+// A host that does not resolve (DNS answered that the name does not exist) fails at once,
+// without retries, with an error matching ErrHostNotFound. Branch with errors.Is and the
+// sentinels, or errors.As:
 //
 //	_, _, err := c.GroupMemberships.Create(ctx, userID, groupID)
 //	switch {

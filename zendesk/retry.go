@@ -18,7 +18,9 @@ import (
 //     off mid-read): only for requests whose repeat is safe (GET, PUT, DELETE, and POSTs
 //     marked idempotent), since the first attempt may have taken effect;
 //   - never a request whose OAuth grant was refused with a 4xx (wrong client id or
-//     secret, spent refresh token): asking again cannot succeed.
+//     secret, spent refresh token), nor one whose host does not resolve (DNS answered
+//     that the name does not exist; a DNS timeout is retried): asking again cannot
+//     succeed.
 func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context.Context, *http.Response, error) (bool, error) {
 	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -29,7 +31,7 @@ func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context
 			safe = m.idempotent
 		}
 		if err != nil {
-			if refusedGrant(err) {
+			if refusedGrant(err) || hostNotFound(err) {
 				return false, nil
 			}
 			return safe, nil

@@ -1,8 +1,10 @@
 package zendesk
 
 import (
+	"context"
 	"errors"
 	"math"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -534,5 +536,69 @@ func TestRateLimitKeepsAdvertisedLimitWhenOnlyRemainingIsSent(t *testing.T) {
 	}
 	if got := c.RateLimit(); got.Limit != 400 || got.Remaining != 398 {
 		t.Errorf("RateLimit = %+v, want Limit 400 kept and Remaining 398", got)
+	}
+}
+
+// dnsFailingClient returns a real http.Transport whose dialer fails every connection
+// with dnsErr, as the resolver does, and counts the dials.
+func dnsFailingClient(dials *atomic.Int32, dnsErr *net.DNSError) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, &net.OpError{Op: "dial", Net: network, Err: dnsErr}
+		},
+	}}
+}
+
+// TestHostNotFoundIsNotRetried: a host that does not resolve fails at once, for API
+// calls and for the OAuth token fetch, with an error matching ErrHostNotFound that
+// still carries the *net.DNSError; a DNS timeout is retried.
+func TestHostNotFoundIsNotRetried(t *testing.T) {
+	notFound := &net.DNSError{Err: "no such host", Name: "nowhere.zendesk.com", IsNotFound: true}
+	timeout := &net.DNSError{Err: "i/o timeout", Name: "nowhere.zendesk.com", IsTimeout: true, IsTemporary: true}
+	tests := []struct {
+		name      string
+		auth      Option
+		dnsErr    *net.DNSError
+		wantDials int32
+		wantFound bool // errors.Is(err, ErrHostNotFound)
+	}{
+		{"api token", WithAPIToken(testEmail, testToken), notFound, 1, true},
+		{"oauth token fetch", WithOAuthClientCredentials(testClientID, testClientSecret), notFound, 1, true},
+		{"refresh token fetch", WithOAuthRefreshToken(testClientID, testClientSecret, "refresh-0"), notFound, 1, true},
+		{"api token, dns timeout", WithAPIToken(testEmail, testToken), timeout, 3, false},
+		{"oauth, dns timeout", WithOAuthClientCredentials(testClientID, testClientSecret), timeout, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var dials atomic.Int32
+				c, err := NewClient("nowhere", tt.auth, WithHTTPClient(dnsFailingClient(&dials, tt.dnsErr)), WithMaxRetries(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				_, _, err = c.Users.Me(t.Context())
+				if dials.Load() != tt.wantDials {
+					t.Errorf("dials = %d, want %d", dials.Load(), tt.wantDials)
+				}
+				if got := errors.Is(err, ErrHostNotFound); got != tt.wantFound {
+					t.Errorf("errors.Is(%v, ErrHostNotFound) = %v, want %v", err, got, tt.wantFound)
+				}
+				if !tt.wantFound {
+					return
+				}
+				if waited := time.Since(start); waited > 0 {
+					t.Errorf("waited %s before failing", waited)
+				}
+				var dnsErr *net.DNSError
+				if tt.name == "api token" && !errors.As(err, &dnsErr) {
+					t.Errorf("err = %v, want the *net.DNSError in the chain", err)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "host nowhere.zendesk.com not found") || strings.Contains(msg, testClientSecret) {
+					t.Errorf("err = %q, want it to say the host was not found (and no secret)", msg)
+				}
+			})
+		})
 	}
 }

@@ -262,8 +262,13 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// WithLogger logs requests (method, path, status, duration, attempt, request id),
-// retries and rate-limit waits to l. Credentials are never logged. Default: no logging.
+// WithLogger logs to l: every attempt of a request at DEBUG ("zendesk request": method,
+// path, attempt, status or error, duration, request id, and a 429's or 503's
+// Retry-After), every wait for the client's rate limiter at DEBUG ("zendesk rate limit
+// wait"), every retry at INFO ("zendesk retry": the attempt, what the previous one met,
+// how long the client backed off), and a call that got no answer from Zendesk at WARN
+// ("zendesk request failed"). Headers, bodies, query strings and credentials are never
+// logged. Default: no logging.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {

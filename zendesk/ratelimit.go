@@ -3,6 +3,7 @@ package zendesk
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
@@ -214,15 +215,31 @@ type limiterTransport struct {
 	incremental Limiter
 	throttled   *atomic.Int64
 	now         func() time.Time
+	logger      *slog.Logger
 }
 
+// minLoggedWait is the shortest limiter wait that is logged: a bucket with a token to
+// spare answers in microseconds, which is not a wait.
+const minLoggedWait = time.Millisecond
+
 func (t *limiterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	lim := t.account
+	lim, bucket := t.account, "account"
 	if isIncremental(req.URL.Path) {
-		lim = t.incremental
+		lim, bucket = t.incremental, "incremental export"
 	}
+	start := t.now()
 	if err := lim.Wait(req.Context()); err != nil {
-		return nil, fmt.Errorf("wait for rate limit: %w", err)
+		err = fmt.Errorf("wait for rate limit: %w", err)
+		if m := metaOf(req.Context()); m != nil {
+			m.lastErr, m.lastStatus, m.lastEnd = err, 0, t.now()
+		}
+		return nil, err
+	}
+	if waited := t.now().Sub(start); waited >= minLoggedWait {
+		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "zendesk rate limit wait",
+			slog.String("method", req.Method), slog.String("path", req.URL.Path),
+			slog.Int("attempt", attemptOf(req.Context())), slog.String("bucket", bucket),
+			slog.Duration("waited", waited))
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {

@@ -27,7 +27,7 @@ func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context
 			return false, ctxErr
 		}
 		safe := true
-		if m, ok := ctx.Value(ctxKey{}).(*requestMeta); ok {
+		if m := metaOf(ctx); m != nil {
 			safe = m.idempotent
 		}
 		if err != nil {

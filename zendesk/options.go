@@ -19,31 +19,30 @@ type Option func(*config) error
 
 // config is what the options build; NewClient turns it into a Client.
 type config struct {
-	baseURL          *url.URL
-	httpClient       *http.Client
-	timeout          time.Duration
-	rpm              int
-	incrementalRPM   int
-	limiter          Limiter
-	logger           *slog.Logger
-	userAgent        string
-	maxRetries       int
-	retryAfterCap    time.Duration
-	retryWaitMin     time.Duration
-	retryWaitMax     time.Duration
-	tokenEarly       time.Duration
-	onTokenRefresh   func(*oauth2.Token)
-	pageSize         int
-	authSet          int
-	email            string
-	apiToken         secret
-	oauthToken       secret
-	tokenSource      oauth2.TokenSource
-	clientID         string
-	clientSecret     secret
-	refreshToken     secret
-	scopes           []string
-	clientCredential bool
+	baseURL        *url.URL
+	httpClient     *http.Client
+	timeout        time.Duration
+	rpm            int
+	incrementalRPM int
+	limiter        Limiter
+	logger         *slog.Logger
+	userAgent      string
+	maxRetries     int
+	retryAfterCap  time.Duration
+	retryWaitMin   time.Duration
+	retryWaitMax   time.Duration
+	tokenEarly     time.Duration
+	onTokenRefresh func(*oauth2.Token)
+	pageSize       int
+	authSet        int
+	email          string
+	apiToken       secret
+	oauthToken     secret
+	tokenSource    oauth2.TokenSource
+	clientID       string
+	clientSecret   secret
+	refreshToken   secret
+	scopes         []string
 }
 
 // Defaults, chosen for a governance workload: many small reads, few writes.
@@ -113,7 +112,6 @@ func WithOAuthClientCredentials(clientID, clientSecret string, scopes ...string)
 			return errors.New("WithOAuthClientCredentials: client secret is empty")
 		}
 		c.authSet++
-		c.clientCredential = true
 		c.clientID, c.clientSecret, c.scopes = clientID, secret(clientSecret), append([]string(nil), scopes...)
 		return nil
 	}

@@ -88,7 +88,9 @@ func WithOAuthToken(token string) Option {
 }
 
 // WithTokenSource authenticates with tokens from src, which is asked again when a token
-// nears expiry or Zendesk answers 401 invalid_token.
+// nears expiry or Zendesk answers 401 invalid_token. oauth2.TokenSource takes no
+// context: callers waiting for the token give up when their context ends, but the call
+// that asked src waits until src.Token returns.
 func WithTokenSource(src oauth2.TokenSource) Option {
 	return func(c *config) error {
 		if src == nil {

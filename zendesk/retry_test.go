@@ -602,3 +602,30 @@ func TestHostNotFoundIsNotRetried(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRetryAfter: whatever the header says, a wait is never negative, and a value
+// is accepted only in one of RFC 9110's two forms.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"0", "7", "99999999999999", "1e12", "Inf", "-5", "+5", " 5 ", "Fri, 01 May 2026 12:00:30 GMT", ""} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := parseRetryAfter(v, now)
+		if d < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %s, a negative wait", v, d)
+		}
+		if !ok {
+			if d != 0 {
+				t.Fatalf("parseRetryAfter(%q) = %s with ok false", v, d)
+			}
+			return
+		}
+		trimmed := strings.Trim(v, " \t")
+		if !isDigits(trimmed) {
+			if _, err := http.ParseTime(trimmed); err != nil {
+				t.Fatalf("parseRetryAfter accepted %q, which is neither delay-seconds nor an HTTP-date", v)
+			}
+		}
+	})
+}

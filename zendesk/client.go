@@ -136,11 +136,11 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 	c.incremental = newAdaptiveLimiter(cfg.incrementalRPM, incrementalRequestsPerMinute)
 
 	// Transport, outermost first: retry -> rate limiter -> attempt log -> attempt timeout
-	// -> auth -> body buffer -> base. The timeout sits inside the limiter (not on the http.Client, whose
-	// Timeout would put a deadline on the limiter's wait too and make a slow bucket fail
-	// a call that has no deadline of its own).
-	// The attempt log sits inside the limiter, so that an attempt's duration is the
-	// exchange with Zendesk; the limiter logs its own waits.
+	// -> auth -> body buffer -> base. The timeout sits inside the limiter (not on the
+	// http.Client, whose Timeout would put a deadline on the limiter's wait too and make
+	// a slow bucket fail a call that has no deadline of its own). The attempt log sits
+	// inside the limiter too, so that an attempt's duration is the exchange with Zendesk;
+	// the limiter logs its own waits.
 	var rt http.RoundTripper = &bufferTransport{next: &countingTransport{next: inner, n: &c.requests}}
 	rt = &authTransport{next: rt, auth: auth, host: hostOf(base), scheme: base.Scheme}
 	rt = &timeoutTransport{next: rt, timeout: timeout}

@@ -71,12 +71,14 @@ type tokenFetcher interface {
 // tokenCache holds the current access token. Whoever holds the lock fetches, and
 // everyone who was waiting then finds the fresh token: one fetch for all concurrent
 // callers. The lock is a channel so that a waiter can give up when its context ends.
+// The refresh hook is never called under the lock (see refreshHook).
 type tokenCache struct {
 	lock    chan struct{} // capacity 1
 	fetcher tokenFetcher
 	tok     *oauth2.Token
 	early   time.Duration // renew this long before expiry
 	now     func() time.Time
+	hook    *refreshHook // nil without WithTokenRefreshHook
 }
 
 func (c *tokenCache) valid(tok *oauth2.Token) bool {
@@ -97,20 +99,86 @@ func (c *tokenCache) acquire(ctx context.Context) error {
 
 func (c *tokenCache) release() { <-c.lock }
 
+// token returns a valid token, fetching one if needed, and then (with the lock
+// released) runs the refresh hook for what was fetched.
 func (c *tokenCache) token(ctx context.Context) (*oauth2.Token, error) {
+	tok, fetched, err := c.current(ctx)
+	if fetched {
+		c.hook.run()
+	}
+	return tok, err
+}
+
+// current returns the cached token, or fetches one under the lock. A fetched token is
+// queued for the hook before the lock is released, so the hook sees tokens in the order
+// they were obtained.
+func (c *tokenCache) current(ctx context.Context) (tok *oauth2.Token, fetched bool, err error) {
 	if err := c.acquire(ctx); err != nil {
-		return nil, fmt.Errorf("zendesk: wait for oauth token: %w", err)
+		return nil, false, fmt.Errorf("zendesk: wait for oauth token: %w", err)
 	}
 	defer c.release()
 	if c.valid(c.tok) {
-		return c.tok, nil
+		return c.tok, false, nil
 	}
-	tok, err := c.fetcher.fetch(ctx)
-	if err != nil {
-		return nil, err
+	if tok, err = c.fetcher.fetch(ctx); err != nil {
+		return nil, false, err
 	}
 	c.tok = tok
-	return tok, nil
+	c.hook.add(tok)
+	return tok, true, nil
+}
+
+// refreshHook calls WithTokenRefreshHook's function with each token an OAuth grant
+// returned: outside the token lock, so that the function may call the client; one call
+// at a time; and in the order the tokens were obtained, so that the last refresh token
+// stored is the newest. Whoever finds no call in progress delivers the queue; a refresh
+// made while the hook runs (by the hook itself, or concurrently) is queued and delivered
+// by that same goroutine when the running call returns, so the hook never waits for
+// itself.
+type refreshHook struct {
+	fn func(*oauth2.Token)
+
+	mu         sync.Mutex
+	pending    []*oauth2.Token
+	delivering bool
+}
+
+func (h *refreshHook) add(tok *oauth2.Token) {
+	if h == nil {
+		return
+	}
+	cp := *tok // the hook gets its own copy, not the cached token
+	h.mu.Lock()
+	h.pending = append(h.pending, &cp)
+	h.mu.Unlock()
+}
+
+func (h *refreshHook) run() {
+	if h == nil {
+		return
+	}
+	for {
+		h.mu.Lock()
+		if h.delivering || len(h.pending) == 0 {
+			h.mu.Unlock()
+			return
+		}
+		tok := h.pending[0]
+		h.pending = h.pending[1:]
+		h.delivering = true
+		h.mu.Unlock()
+		h.call(tok)
+	}
+}
+
+// call runs the hook once; a panic in it is passed on, but does not stop later deliveries.
+func (h *refreshHook) call(tok *oauth2.Token) {
+	defer func() {
+		h.mu.Lock()
+		h.delivering = false
+		h.mu.Unlock()
+	}()
+	h.fn(tok)
 }
 
 // invalidate drops the token a request was refused with, unless another caller already
@@ -164,7 +232,6 @@ type grantFetcher struct {
 	httpClient *http.Client
 	redact     redactor
 	now        func() time.Time
-	onRefresh  func(*oauth2.Token)
 }
 
 func (g *grantFetcher) refreshable() bool { return true }
@@ -194,8 +261,14 @@ func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := g.httpClient.Do(req)
 	if err != nil {
+		// The error's text is redacted, which cuts its chain; what callers branch on is
+		// put back.
 		redact := append(g.redact[:len(g.redact):len(g.redact)], g.refreshToken.reveal())
-		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, redact.apply(err.Error()))
+		msg := redact.apply(err.Error())
+		if hostNotFound(err) {
+			return nil, fmt.Errorf("zendesk: oauth %s grant: %w", grant, &hostNotFoundError{host: req.URL.Host, err: errors.New(msg)})
+		}
+		return nil, fmt.Errorf("zendesk: oauth %s grant: %s", grant, msg)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
@@ -226,9 +299,6 @@ func (g *grantFetcher) fetch(ctx context.Context) (*oauth2.Token, error) {
 	}
 	if tr.RefreshToken != "" && g.refreshToken != "" {
 		g.refreshToken = secret(tr.RefreshToken)
-	}
-	if g.onRefresh != nil {
-		g.onRefresh(tok)
 	}
 	return tok, nil
 }

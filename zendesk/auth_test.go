@@ -2,6 +2,7 @@ package zendesk
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -428,5 +429,170 @@ func TestGrantErrorRedactsEveryField(t *testing.T) {
 				}
 			}
 		}
+	})
+}
+
+// oauthMockClient returns a client using the client-credentials grant against ts, on an
+// httpmock transport, with the given extra options.
+func oauthMockClient(t *testing.T, ts *tokenServer, opts ...Option) (*Client, *httpmock.MockTransport) {
+	t.Helper()
+	mock := httpmock.NewMockTransport()
+	base := []Option{WithHTTPClient(&http.Client{Transport: mock}), WithOAuthClientCredentials(testClientID, testClientSecret), WithRateLimit(60000)}
+	c, err := NewClient("example", append(base, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mock.RegisterResponder("POST", tokenURL, ts.responder)
+	mock.RegisterResponder("GET", "https://example.zendesk.com/api/v2/users/me", httpmock.NewStringResponder(200, `{"user":{"id":7,"name":"Me"}}`))
+	return c, mock
+}
+
+// TestTokenRefreshHookMayCallTheClient: the hook runs after the token lock is released,
+// so a hook that calls the client (here with context.Background, which used to block
+// forever) completes at once.
+func TestTokenRefreshHookMayCallTheClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c *Client
+		var me *User
+		var meErr error
+		hook := func(tok *oauth2.Token) { me, _, meErr = c.Users.Me(context.Background()) }
+		c, mock := oauthMockClient(t, &tokenServer{expiresIn: 7200}, WithTokenRefreshHook(hook))
+		mock.RegisterResponder("GET", usersURL, okUser)
+		start := time.Now()
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if meErr != nil || me == nil || me.ID != 7 {
+			t.Errorf("the hook's Users.Me = %v, %v; want user 7", me, meErr)
+		}
+		// The token endpoint takes 10ms; nothing else may wait.
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("the call with a hook that calls the client took %s", took)
+		}
+	})
+}
+
+// TestTokenRefreshHookOrder: a refresh made while the hook runs (here by the hook
+// itself, through a 401 invalid_token) is delivered after the running call returns, in
+// order, and neither call waits for the other.
+func TestTokenRefreshHookOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var c *Client
+		var hooked []string
+		var nestedErr error
+		revoked := map[string]bool{}
+		var mu sync.Mutex
+		hook := func(tok *oauth2.Token) {
+			hooked = append(hooked, tok.AccessToken)
+			if len(hooked) == 1 {
+				mu.Lock()
+				revoked[tok.AccessToken] = true
+				mu.Unlock()
+				_, _, nestedErr = c.Users.Get(context.Background(), 1)
+			}
+		}
+		c, mock := oauthMockClient(t, &tokenServer{expiresIn: 7200}, WithTokenRefreshHook(hook))
+		var seen []string
+		mock.RegisterResponder("GET", usersURL, bearerChecker(func(s string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return !revoked[s]
+		}, &seen, &sync.Mutex{}))
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if nestedErr != nil {
+			t.Errorf("the hook's own call: %v", nestedErr)
+		}
+		if fmt.Sprint(hooked) != "[access-1 access-2]" {
+			t.Errorf("hook saw %v, want [access-1 access-2]", hooked)
+		}
+	})
+}
+
+// TestTokenRefreshHookConcurrentRefreshes: while one goroutine's hook call is still
+// running, another goroutine's refresh does not wait for it; its token is delivered
+// after the running call, by the goroutine that runs the hook.
+func TestTokenRefreshHookConcurrentRefreshes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		unblock := make(chan struct{})
+		var mu sync.Mutex
+		var hooked []string
+		seen := func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return fmt.Sprint(hooked)
+		}
+		hook := func(tok *oauth2.Token) {
+			mu.Lock()
+			hooked = append(hooked, tok.AccessToken)
+			n := len(hooked)
+			mu.Unlock()
+			if n == 1 {
+				<-unblock
+			}
+		}
+		c, mock := oauthMockClient(t, &tokenServer{expiresIn: 600}, WithTokenRefreshHook(hook))
+		mock.RegisterResponder("GET", usersURL, okUser)
+		first := make(chan error, 1)
+		go func() {
+			_, _, err := c.Users.Get(t.Context(), 1)
+			first <- err
+		}()
+		time.Sleep(10 * time.Minute) // the first token (600s, renewed a minute early) expires
+		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
+			t.Fatalf("second call, while the first hook runs: %v", err)
+		}
+		if got := seen(); got != "[access-1]" {
+			t.Errorf("hook saw %v before the first call returned, want [access-1]", got)
+		}
+		close(unblock)
+		if err := <-first; err != nil {
+			t.Fatal(err)
+		}
+		if got := seen(); got != "[access-1 access-2]" {
+			t.Errorf("hook saw %v, want [access-1 access-2]", got)
+		}
+	})
+}
+
+// TestTokenWaitHonoursContext: a caller waiting for another's token fetch, and the
+// fetching caller itself, return when their context ends.
+func TestTokenWaitHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		mock := httpmock.NewMockTransport()
+		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}),
+			WithOAuthClientCredentials(testClientID, testClientSecret), WithMaxRetries(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock.RegisterResponder("POST", tokenURL, func(r *http.Request) (*http.Response, error) {
+			<-release // the token endpoint hangs
+			return httpmock.NewJsonResponse(200, map[string]any{"access_token": "access-1", "expires_in": 3600})
+		})
+		mock.RegisterResponder("GET", usersURL, okUser)
+
+		fetchCtx, cancelFetch := context.WithCancel(t.Context())
+		fetcher := make(chan error, 1)
+		go func() {
+			_, _, err := c.Users.Get(fetchCtx, 1)
+			fetcher <- err
+		}()
+		synctest.Wait() // the fetcher holds the token lock
+
+		waitCtx, cancelWait := context.WithTimeout(t.Context(), time.Second)
+		defer cancelWait()
+		start := time.Now()
+		_, _, err = c.Users.Get(waitCtx, 1)
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != time.Second {
+			t.Errorf("waiter: err = %v after %s, want context.DeadlineExceeded after 1s", err, time.Since(start))
+		}
+
+		cancelFetch()
+		if err := <-fetcher; !errors.Is(err, context.Canceled) {
+			t.Errorf("fetcher: err = %v, want context.Canceled", err)
+		}
+		close(release)
 	})
 }

@@ -135,14 +135,17 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 	}
 	c.incremental = newAdaptiveLimiter(cfg.incrementalRPM, incrementalRequestsPerMinute)
 
-	// Transport, outermost first: retry -> rate limiter -> attempt timeout -> auth -> body
-	// buffer -> base. The timeout sits inside the limiter (not on the http.Client, whose
-	// Timeout would put a deadline on the limiter's wait too and make a slow bucket fail
-	// a call that has no deadline of its own).
+	// Transport, outermost first: retry -> rate limiter -> attempt log -> attempt timeout
+	// -> auth -> body buffer -> base. The timeout sits inside the limiter (not on the
+	// http.Client, whose Timeout would put a deadline on the limiter's wait too and make
+	// a slow bucket fail a call that has no deadline of its own). The attempt log sits
+	// inside the limiter too, so that an attempt's duration is the exchange with Zendesk;
+	// the limiter logs its own waits.
 	var rt http.RoundTripper = &bufferTransport{next: &countingTransport{next: inner, n: &c.requests}}
 	rt = &authTransport{next: rt, auth: auth, host: hostOf(base), scheme: base.Scheme}
 	rt = &timeoutTransport{next: rt, timeout: timeout}
-	rt = &limiterTransport{next: rt, account: c.limiter, incremental: c.incremental, throttled: &c.throttled, now: c.now}
+	rt = &attemptLogTransport{next: rt, logger: c.logger, now: c.now}
+	rt = &limiterTransport{next: rt, account: c.limiter, incremental: c.incremental, throttled: &c.throttled, now: c.now, logger: c.logger}
 	hc := &http.Client{Transport: rt}
 	c.retry = &retryablehttp.Client{
 		HTTPClient:   hc,
@@ -152,7 +155,9 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 		CheckRetry:   retryPolicy(cfg.retryAfterCap, c.now),
 		Backoff:      backoff(c.now),
 		ErrorHandler: keepLastResponse,
-		// No Logger: retryablehttp logs at DEBUG by default; the client logs itself.
+		// No Logger: retryablehttp logs at DEBUG by default; the client logs itself,
+		// through the hook that numbers attempts and logs retries.
+		RequestLogHook: c.logAttemptStart,
 	}
 
 	c.common.client = c
@@ -189,13 +194,16 @@ func (c *Client) newAuthenticator(cfg *config, inner http.RoundTripper, timeout 
 			httpClient:   &http.Client{Transport: inner, Timeout: timeout, CheckRedirect: noRedirects},
 			redact:       redactor{cfg.clientSecret.reveal(), cfg.refreshToken.reveal()},
 			now:          func() time.Time { return c.now() },
-			onRefresh:    cfg.onTokenRefresh,
 		}
 		name := "oauth-client-credentials"
 		if cfg.refreshToken != "" {
 			name = "oauth-refresh-token"
 		}
-		return &bearerAuth{cache: cache(g), name: name}, nil
+		tc := cache(g)
+		if cfg.onTokenRefresh != nil {
+			tc.hook = &refreshHook{fn: cfg.onTokenRefresh}
+		}
+		return &bearerAuth{cache: tc, name: name}, nil
 	}
 }
 
@@ -243,11 +251,30 @@ type Response struct {
 	RateLimit RateLimit
 }
 
-// ctxKey marks requests that may be retried after a failure whose outcome is unknown.
+// ctxKey carries a call's requestMeta in its requests' context.
 type ctxKey struct{}
 
+// requestMeta is what the layers of the transport know of the call a request belongs to.
+// Only the goroutine making the call touches it: the retry layer runs the attempts, and
+// each transport layer's RoundTrip, in turn on that goroutine.
 type requestMeta struct {
+	// idempotent marks requests that may be retried after a failure whose outcome is
+	// unknown.
 	idempotent bool
+	// attempt numbers the attempts of the call from 1, for the log.
+	attempt int
+	// lastStatus and lastErr are what the previous attempt met, and lastEnd when it
+	// ended, for the log line of a retry.
+	lastStatus int
+	lastErr    error
+	lastEnd    time.Time
+}
+
+// metaOf returns the requestMeta of a call's request, or nil for a request that did not
+// come from newRequest.
+func metaOf(ctx context.Context) *requestMeta {
+	m, _ := ctx.Value(ctxKey{}).(*requestMeta)
+	return m
 }
 
 // newRequest builds a request for path, relative to /api/v2/ (or an absolute URL on the
@@ -313,14 +340,14 @@ func (c *Client) postRetryable(ctx context.Context, path string, body, v any) (*
 	if err != nil {
 		return nil, err
 	}
-	if m, ok := req.Context().Value(ctxKey{}).(*requestMeta); ok {
+	if m := metaOf(req.Context()); m != nil {
 		m.idempotent = true
 	}
 	return c.do(req, v)
 }
 
 // do sends req and decodes a 2xx JSON body into v (if v is not nil). Non-2xx answers
-// become *APIError or *RateLimitError.
+// become *APIError or, when Zendesk asked for a wait, *RateLimitError.
 func (c *Client) do(req *retryablehttp.Request, v any) (*Response, error) {
 	r, body, err := c.doRaw(req)
 	if err != nil || v == nil || len(body) == 0 {
@@ -337,30 +364,24 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 	start := c.now()
 	resp, err := c.retry.Do(req)
 	if err != nil {
+		err = classifyHostNotFound(err, req.URL.Host)
 		if ctxErr := req.Context().Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
 		}
 		c.logger.LogAttrs(req.Context(), slog.LevelWarn, "zendesk request failed",
-			slog.String("method", req.Method), slog.String("path", req.URL.Path), slog.String("error", err.Error()))
+			slog.String("method", req.Method), slog.String("path", req.URL.Path),
+			slog.Duration("duration", c.now().Sub(start)), slog.String("error", err.Error()))
 		return nil, nil, fmt.Errorf("zendesk: %s %s: %w", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	r := &Response{Response: resp, RequestID: requestID(resp.Header)}
 	r.RateLimit, _ = parseRateLimit(resp.Header, c.now())
-	c.logger.LogAttrs(req.Context(), slog.LevelDebug, "zendesk request",
-		slog.String("method", req.Method), slog.String("path", req.URL.Path),
-		slog.Int("status", resp.StatusCode), slog.Duration("duration", c.now().Sub(start)),
-		slog.String("request_id", r.RequestID))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(resp)
 		if apiErr.Path == "" { // a RoundTripper need not set resp.Request
 			apiErr.Method, apiErr.Path = req.Method, req.URL.Path
 		}
-		if resp.StatusCode == http.StatusTooManyRequests {
-			ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-			return r, nil, &RateLimitError{APIError: apiErr, RetryAfter: ra}
-		}
-		return r, nil, apiErr
+		return r, nil, rateLimitOrAPIError(apiErr, resp, c.now())
 	}
 	if resp.StatusCode == http.StatusNoContent {
 		return r, nil, nil
@@ -370,6 +391,20 @@ func (c *Client) doRaw(req *retryablehttp.Request) (*Response, []byte, error) {
 		return r, nil, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: r.RequestID, Err: err}
 	}
 	return r, body, nil
+}
+
+// rateLimitOrAPIError returns apiErr as a *RateLimitError when Zendesk asked for a wait:
+// every 429, and a 503 with a Retry-After (Zendesk's "database busy, come back in n
+// seconds"). Other answers stay a plain *APIError.
+func rateLimitOrAPIError(apiErr *APIError, resp *http.Response, now time.Time) error {
+	ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return &RateLimitError{APIError: apiErr, RetryAfter: ra}
+	case resp.StatusCode == http.StatusServiceUnavailable && ok:
+		return &RateLimitError{APIError: apiErr, RetryAfter: ra}
+	}
+	return apiErr
 }
 
 // call is newRequest followed by do, for the common case.

@@ -3,7 +3,9 @@ package zendesk
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -30,41 +32,31 @@ type CustomRole struct {
 // (Zendesk does not document that answer: it has been seen, not promised).
 type CustomRolesService service
 
-// maxCustomRolePages bounds List's page loop, in case next_page never ends.
+// maxCustomRolePages bounds List's pages, in case next_page never ends.
 const maxCustomRolePages = 100
 
-// List returns all of the account's custom roles. Zendesk documents the list as
-// unpaginated, but real answers carry an offset next_page, which List follows. The
-// Response is the last page's.
-func (s *CustomRolesService) List(ctx context.Context) ([]CustomRole, *Response, error) {
-	var out []CustomRole
-	next := "custom_roles"
-	seen := map[string]bool{}
-	for page := 0; ; page++ {
-		if page == maxCustomRolePages {
-			return out, nil, fmt.Errorf("zendesk: list custom roles: more than %d pages; stopping", maxCustomRolePages)
+// List iterates over the account's custom roles. Zendesk documents the list as
+// unpaginated, but real answers carry an offset next_page, which List follows (up to
+// 100 pages). On plans without custom roles the iterator yields one error, matching
+// ErrForbidden.
+func (s *CustomRolesService) List(ctx context.Context) iter.Seq2[CustomRole, error] {
+	return func(yield func(CustomRole, error) bool) {
+		pages := 0
+		next := func(p *page[CustomRole]) (string, url.Values, bool, error) {
+			pages++
+			switch {
+			case p.NextPage == "" || len(p.Items) == 0:
+				return "", nil, true, nil
+			case pages == maxCustomRolePages:
+				return "", nil, false, fmt.Errorf("more than %d pages; stopping", maxCustomRolePages)
+			}
+			return p.NextPage, nil, false, nil
 		}
-		req, err := s.client.newRequest(ctx, http.MethodGet, next, nil, nil)
-		if err != nil {
-			return out, nil, err
+		for role, err := range walk(ctx, s.client, "custom_roles", nil, "custom_roles", next) {
+			if !yield(role, err) {
+				return
+			}
 		}
-		resp, raw, err := s.client.doRaw(req)
-		if err != nil {
-			return out, resp, err
-		}
-		p, err := decodePage[CustomRole](raw, "custom_roles")
-		if err != nil {
-			return out, resp, &DecodeError{Method: req.Method, Path: req.URL.Path, StatusCode: resp.StatusCode, RequestID: resp.RequestID, Err: err}
-		}
-		out = append(out, p.Items...)
-		seen[next] = true
-		if p.NextPage == "" || len(p.Items) == 0 {
-			return out, resp, nil
-		}
-		if seen[p.NextPage] {
-			return out, resp, fmt.Errorf("zendesk: list custom roles: next_page %q repeats an earlier page", p.NextPage)
-		}
-		next = p.NextPage
 	}
 }
 

@@ -3,8 +3,11 @@ package zendesk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"iter"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -34,12 +37,9 @@ func TestCustomRolesListFollowsNextPage(t *testing.T) {
 	}
 	mux.HandleFunc("/api/v2/custom_roles", handler)
 	mux.HandleFunc("/api/v2/custom_roles.json", handler)
-	roles, resp, err := c.CustomRoles.List(t.Context())
+	roles, err := Collect(c.CustomRoles.List(t.Context()))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if resp == nil || resp.StatusCode != 200 {
-		t.Errorf("resp = %v, want the last page's 200", resp)
 	}
 	if diff := cmp.Diff([]string{"", "page=2"}, queries); diff != "" {
 		t.Errorf("queries (-want +got):\n%s", diff)
@@ -71,7 +71,7 @@ func TestCustomRolesListUnpaginated(t *testing.T) {
 		calls++
 		writeJSON(w, 200, `{"custom_roles":[{"id":7,"name":"Advisor","role_type":0,"configuration":{"ticket_access":"within-groups"}}]}`)
 	})
-	roles, _, err := c.CustomRoles.List(t.Context())
+	roles, err := Collect(c.CustomRoles.List(t.Context()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,9 +92,56 @@ func TestCustomRolesListLoopingNextPage(t *testing.T) {
 	}
 	mux.HandleFunc("/api/v2/custom_roles", handler)
 	mux.HandleFunc("/api/v2/custom_roles.json", handler)
-	_, _, err := c.CustomRoles.List(t.Context())
-	if err == nil || !strings.Contains(err.Error(), "repeats an earlier page") {
+	_, err := Collect(c.CustomRoles.List(t.Context()))
+	if err == nil || !strings.Contains(err.Error(), "repeats a page already read") {
 		t.Errorf("err = %v, want a loop error", err)
+	}
+}
+
+// TestCustomRolesListStopsAfterMaxPages: a next_page that keeps moving on is followed up
+// to maxCustomRolePages pages, then the list ends with an error.
+func TestCustomRolesListStopsAfterMaxPages(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	var calls atomic.Int32
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		writeJSON(w, 200, fmt.Sprintf(`{"custom_roles":[{"id":%d,"name":"A"}],"next_page":"%s/api/v2/custom_roles.json?page=%d"}`, n, c.BaseURL(), n+1))
+	}
+	mux.HandleFunc("/api/v2/custom_roles", handler)
+	mux.HandleFunc("/api/v2/custom_roles.json", handler)
+	roles, err := Collect(c.CustomRoles.List(t.Context()))
+	if err == nil || !strings.Contains(err.Error(), "more than 100 pages") {
+		t.Errorf("err = %v, want the page bound", err)
+	}
+	if len(roles) != maxCustomRolePages || calls.Load() != maxCustomRolePages {
+		t.Errorf("%d roles over %d requests, want %d", len(roles), calls.Load(), maxCustomRolePages)
+	}
+}
+
+// TestCustomRolesListIsAnIterator: List has the shape of every other list; a caller that
+// stops early sends no further request.
+func TestCustomRolesListIsAnIterator(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	var calls atomic.Int32
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		writeJSON(w, 200, fmt.Sprintf(`{"custom_roles":[{"id":%d,"name":"A"},{"id":%d,"name":"B"}],"next_page":"%s/api/v2/custom_roles.json?page=%d"}`, 2*n, 2*n+1, c.BaseURL(), n+1))
+	}
+	mux.HandleFunc("/api/v2/custom_roles", handler)
+	mux.HandleFunc("/api/v2/custom_roles.json", handler)
+	var list iter.Seq2[CustomRole, error] = c.CustomRoles.List(t.Context())
+	for role, err := range list {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if role.ID == 3 {
+			break
+		}
+	}
+	if calls.Load() != 1 {
+		t.Errorf("requests = %d, want 1", calls.Load())
 	}
 }
 
@@ -124,8 +171,20 @@ func TestCustomRolesForbidden(t *testing.T) {
 		call func(ctx context.Context, c *Client) (*Response, error)
 	}{
 		{"list", func(ctx context.Context, c *Client) (*Response, error) {
-			_, r, err := c.CustomRoles.List(ctx)
-			return r, err
+			// The 403 is the iterator's first and only item.
+			var errs []error
+			for _, err := range c.CustomRoles.List(ctx) {
+				errs = append(errs, err)
+			}
+			if len(errs) != 1 {
+				return nil, fmt.Errorf("list yielded %d items, want the 403 alone", len(errs))
+			}
+			var apiErr *APIError
+			if errors.As(errs[0], &apiErr) {
+				// A list has no Response; the status is in the error.
+				return &Response{Response: &http.Response{StatusCode: apiErr.StatusCode}}, errs[0]
+			}
+			return nil, errs[0]
 		}},
 		{"get", func(ctx context.Context, c *Client) (*Response, error) {
 			_, r, err := c.CustomRoles.Get(ctx, 5)

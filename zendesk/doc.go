@@ -8,6 +8,9 @@
 //	c, err := zendesk.NewClient("acme",
 //		zendesk.WithOAuthClientCredentials(clientID, clientSecret, "read", "write"))
 //
+// (The package's Example runs this code against the simulator in package zendesktest,
+// which WithBaseURL points the client at.)
+//
 // Exactly one way of authenticating is required: WithOAuthClientCredentials,
 // WithOAuthRefreshToken, WithTokenSource, WithOAuthToken, or WithAPIToken (Zendesk stops
 // accepting API tokens on 2027-04-30). OAuth tokens are fetched once for all concurrent
@@ -26,7 +29,7 @@
 //
 //	for u, err := range c.Users.List(ctx, &zendesk.UserListOptions{Roles: []zendesk.Role{zendesk.RoleAgent}}) {
 //		if err != nil {
-//			return err
+//			log.Fatal(err)
 //		}
 //		fmt.Println(u.Name)
 //	}
@@ -44,19 +47,25 @@
 // below a tenth of the limit. Incremental exports have a bucket of their own (10 a
 // minute). Client.RateLimit reports the state; WithLimiter plugs in a shared limiter.
 //
-// 429 and 503 answers are retried after their Retry-After (seconds or an HTTP date),
-// unless it exceeds WithRetryAfterCap: then the call fails at once with a
-// *RateLimitError instead of sleeping. Other 5xx answers (but 501), 409 conflicts and
-// transport failures, including a body cut off mid-read, are retried with jittered
-// exponential backoff for requests whose repetition is safe: GET, PUT, DELETE, and
-// POSTs that are idempotent (create_or_update) or whose repetition is detectable (a
-// duplicate membership answers 422 DuplicateValue).
+// 429 and 503 answers are retried after their Retry-After (delay-seconds or an
+// HTTP-date, the two forms RFC 9110 allows; any other value counts as absent), unless
+// it exceeds WithRetryAfterCap: then the call fails at once, instead of sleeping, with a
+// *RateLimitError whose RetryAfter is the wait Zendesk asked for. Other 5xx answers
+// (but 501), 409 conflicts and transport failures, including a body cut off mid-read,
+// are retried with jittered exponential backoff for requests whose repetition is safe:
+// GET, PUT, DELETE, and POSTs that are idempotent (create_or_update) or whose repetition
+// is detectable (a duplicate membership answers 422 DuplicateValue). A host that does
+// not resolve (DNS answers that the name does not exist) is not retried.
+//
+// WithLogger logs every attempt, retry and rate-limit wait, never a credential.
 //
 // # Errors
 //
-// Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; 429s are
-// *RateLimitError (which unwraps to *APIError); undecodable 2xx bodies are *DecodeError.
-// Branch with errors.Is and the sentinels, or errors.As:
+// Non-2xx answers are *APIError, decoded from every error shape Zendesk sends; answers
+// that ask for a wait (429s, and 503s with a Retry-After) are *RateLimitError, which
+// unwraps to *APIError; undecodable 2xx bodies are *DecodeError; a host that does not
+// resolve gives an error matching ErrHostNotFound. Branch with errors.Is and the
+// sentinels, or errors.As:
 //
 //	_, _, err := c.GroupMemberships.Create(ctx, userID, groupID)
 //	switch {

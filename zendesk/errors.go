@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -30,10 +31,18 @@ var (
 	ErrForbidden = errors.New("zendesk: forbidden")
 	// ErrUnauthorized matches a 401.
 	ErrUnauthorized = errors.New("zendesk: unauthorized")
-	// ErrRateLimited matches a 429 (also returned as *RateLimitError).
+	// ErrRateLimited matches a 429 (returned as *RateLimitError, which also covers a
+	// 503 with a Retry-After).
 	ErrRateLimited = errors.New("zendesk: rate limited")
 	// ErrInvalid matches a 422 RecordInvalid of any kind.
 	ErrInvalid = errors.New("zendesk: record invalid")
+	// ErrHostNotFound matches a call that failed because DNS answered that Zendesk's host
+	// (or the WithBaseURL host) does not exist: a mistyped subdomain, or a network whose
+	// DNS resolves nothing. Such calls, and OAuth token fetches, fail at once without
+	// retries, since asking again gets the same answer; the *net.DNSError stays in the
+	// chain for errors.As. Temporary DNS failures (timeouts) are retried like other
+	// transport errors and do not match.
+	ErrHostNotFound = errors.New("zendesk: host not found")
 )
 
 // APIError is a non-2xx answer from Zendesk, decoded from whichever of Zendesk's error
@@ -159,11 +168,16 @@ func (e *APIError) isDuplicate() bool {
 	return false
 }
 
-// RateLimitError is a 429 that was not retried, either because the retries ran out or
-// because Zendesk asked for a wait longer than the client's Retry-After cap.
+// RateLimitError is an answer that asked the caller to wait and was not retried, either
+// because the retries ran out or because the wait exceeded the client's Retry-After cap
+// (WithRetryAfterCap): every 429, and a 503 that carried a Retry-After (Zendesk's
+// answer to a database timeout). StatusCode in the embedded APIError tells them apart;
+// errors.Is(err, ErrRateLimited) matches the 429s only. It unwraps to the *APIError, so
+// errors.As finds either type.
 type RateLimitError struct {
 	*APIError
-	// RetryAfter is how long Zendesk asked the caller to wait (0 if it did not say).
+	// RetryAfter is how long Zendesk asked the caller to wait (0 if it did not say). A
+	// wait too long for a time.Duration is the longest one.
 	RetryAfter time.Duration
 }
 
@@ -198,6 +212,37 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the underlying decoding error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// hostNotFoundError is a transport failure whose cause is a DNS answer that the host does
+// not exist. It matches ErrHostNotFound and unwraps to the transport error.
+type hostNotFoundError struct {
+	host string
+	err  error
+}
+
+func (e *hostNotFoundError) Error() string {
+	return fmt.Sprintf("host %s not found (no DNS record: check the subdomain or base URL, and the network's DNS); not retried: %v", e.host, e.err)
+}
+
+func (e *hostNotFoundError) Unwrap() []error { return []error{ErrHostNotFound, e.err} }
+
+// hostNotFound reports whether err says that a host name does not resolve.
+func hostNotFound(err error) bool {
+	if errors.Is(err, ErrHostNotFound) {
+		return true
+	}
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
+
+// classifyHostNotFound wraps err as a hostNotFoundError for host when it says the host
+// does not resolve and is not already so wrapped; other errors are returned as they are.
+func classifyHostNotFound(err error, host string) error {
+	if err == nil || errors.Is(err, ErrHostNotFound) || !hostNotFound(err) {
+		return err
+	}
+	return &hostNotFoundError{host: host, err: err}
+}
 
 // IsNotFound reports whether err is (or wraps) a 404 from Zendesk.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

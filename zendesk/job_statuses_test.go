@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jarcoal/httpmock"
 )
 
 // fastWait polls every millisecond, so tests of Wait take no time.
@@ -145,44 +148,93 @@ func TestJobStatusesWaitFailures(t *testing.T) {
 	}
 }
 
-func TestJobStatusesWaitHonoursContext(t *testing.T) {
-	t.Parallel()
-	c, mux := setup(t)
-	polls := serveJob(t, mux, "j3", `{"job_status":{"id":"j3","status":"queued"}}`)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	job, err := c.JobStatuses.Wait(ctx, "j3", &WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 5 * time.Millisecond})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
-	}
-	if job == nil || job.Status != JobStatusQueued {
-		t.Errorf("job = %+v, want the last status seen", job)
-	}
-	if polls.Load() < 2 {
-		t.Errorf("polls = %d, want several before the deadline", polls.Load())
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("Wait took %s after a 30ms deadline", d)
+// pollTimes answers GET job_statuses/{id} with body on the mock transport and records,
+// for each poll, how long after start it came.
+func pollTimes(mock *httpmock.MockTransport, id, body string, start time.Time) func() []time.Duration {
+	var mu sync.Mutex
+	var at []time.Duration
+	mock.RegisterResponder("GET", "https://example.zendesk.com/api/v2/job_statuses/"+id, func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		at = append(at, time.Since(start))
+		mu.Unlock()
+		return httpmock.NewStringResponse(200, body), nil
+	})
+	return func() []time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]time.Duration(nil), at...)
 	}
 }
 
-// TestJobStatusesWaitBacksOff shows the wait between polls grows to MaxPollInterval:
-// with a 1ms start and a 40ms cap, 100ms allow far fewer polls than 100.
+// TestJobStatusesWaitHonoursContext: Wait polls until ctx's deadline, then returns at
+// once with ctx's error and the last status seen.
+func TestJobStatusesWaitHonoursContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		start := time.Now()
+		polls := pollTimes(mock, "j3", `{"job_status":{"id":"j3","status":"queued"}}`, start)
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		job, err := c.JobStatuses.Wait(ctx, "j3", &WaitOptions{PollInterval: time.Second, MaxPollInterval: 5 * time.Second})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+		}
+		if job == nil || job.Status != JobStatusQueued {
+			t.Errorf("job = %+v, want the last status seen", job)
+		}
+		// Polls at 0, 1, 3 and 7s; the next would be at 12s, after the deadline.
+		want := []time.Duration{0, time.Second, 3 * time.Second, 7 * time.Second}
+		if diff := cmp.Diff(want, polls()); diff != "" {
+			t.Errorf("poll times (-want +got):\n%s", diff)
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Errorf("Wait returned %s after the start, want at the 10s deadline", d)
+		}
+	})
+}
+
+// TestJobStatusesWaitBacksOff shows the wait between polls doubles up to
+// MaxPollInterval.
 func TestJobStatusesWaitBacksOff(t *testing.T) {
-	t.Parallel()
-	c, mux := setup(t)
-	polls := serveJob(t, mux, "j4", `{"job_status":{"id":"j4","status":"working"}}`)
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
-	defer cancel()
-	_, err := c.JobStatuses.Wait(ctx, "j4", &WaitOptions{PollInterval: time.Millisecond, MaxPollInterval: 40 * time.Millisecond})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
-	}
-	// Waits 1+2+4+8+16+32(cap 40)+40... reach 100ms after about 8 polls.
-	if n := polls.Load(); n > 12 {
-		t.Errorf("polls = %d in 100ms, want at most 12 with backoff", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		polls := pollTimes(mock, "j4", `{"job_status":{"id":"j4","status":"working"}}`, time.Now())
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		_, err := c.JobStatuses.Wait(ctx, "j4", &WaitOptions{PollInterval: time.Second, MaxPollInterval: 40 * time.Second})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+		// Waits of 1, 2, 4, 8, 16, 32, then 40s (the cap) until the deadline.
+		var want []time.Duration
+		for _, s := range []int{0, 1, 3, 7, 15, 31, 63, 103} {
+			want = append(want, time.Duration(s)*time.Second)
+		}
+		if diff := cmp.Diff(want, polls()); diff != "" {
+			t.Errorf("poll times (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// TestJobStatusesWaitDefaultIntervals: without options Wait polls after 1s, doubling to
+// 30s.
+func TestJobStatusesWaitDefaultIntervals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t)
+		polls := pollTimes(mock, "j5", `{"job_status":{"id":"j5","status":"working"}}`, time.Now())
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		if _, err := c.JobStatuses.Wait(ctx, "j5", nil); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+		var want []time.Duration
+		for _, s := range []int{0, 1, 3, 7, 15, 31, 61, 91} {
+			want = append(want, time.Duration(s)*time.Second)
+		}
+		if diff := cmp.Diff(want, polls()); diff != "" {
+			t.Errorf("poll times (-want +got):\n%s", diff)
+		}
+	})
 }
 
 func TestJobStatusesWaitPollError(t *testing.T) {

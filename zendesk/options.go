@@ -19,31 +19,30 @@ type Option func(*config) error
 
 // config is what the options build; NewClient turns it into a Client.
 type config struct {
-	baseURL          *url.URL
-	httpClient       *http.Client
-	timeout          time.Duration
-	rpm              int
-	incrementalRPM   int
-	limiter          Limiter
-	logger           *slog.Logger
-	userAgent        string
-	maxRetries       int
-	retryAfterCap    time.Duration
-	retryWaitMin     time.Duration
-	retryWaitMax     time.Duration
-	tokenEarly       time.Duration
-	onTokenRefresh   func(*oauth2.Token)
-	pageSize         int
-	authSet          int
-	email            string
-	apiToken         secret
-	oauthToken       secret
-	tokenSource      oauth2.TokenSource
-	clientID         string
-	clientSecret     secret
-	refreshToken     secret
-	scopes           []string
-	clientCredential bool
+	baseURL        *url.URL
+	httpClient     *http.Client
+	timeout        time.Duration
+	rpm            int
+	incrementalRPM int
+	limiter        Limiter
+	logger         *slog.Logger
+	userAgent      string
+	maxRetries     int
+	retryAfterCap  time.Duration
+	retryWaitMin   time.Duration
+	retryWaitMax   time.Duration
+	tokenEarly     time.Duration
+	onTokenRefresh func(*oauth2.Token)
+	pageSize       int
+	authSet        int
+	email          string
+	apiToken       secret
+	oauthToken     secret
+	tokenSource    oauth2.TokenSource
+	clientID       string
+	clientSecret   secret
+	refreshToken   secret
+	scopes         []string
 }
 
 // Defaults, chosen for a governance workload: many small reads, few writes.
@@ -89,7 +88,9 @@ func WithOAuthToken(token string) Option {
 }
 
 // WithTokenSource authenticates with tokens from src, which is asked again when a token
-// nears expiry or Zendesk answers 401 invalid_token.
+// nears expiry or Zendesk answers 401 invalid_token. oauth2.TokenSource takes no
+// context: callers waiting for the token give up when their context ends, but the call
+// that asked src waits until src.Token returns.
 func WithTokenSource(src oauth2.TokenSource) Option {
 	return func(c *config) error {
 		if src == nil {
@@ -113,7 +114,6 @@ func WithOAuthClientCredentials(clientID, clientSecret string, scopes ...string)
 			return errors.New("WithOAuthClientCredentials: client secret is empty")
 		}
 		c.authSet++
-		c.clientCredential = true
 		c.clientID, c.clientSecret, c.scopes = clientID, secret(clientSecret), append([]string(nil), scopes...)
 		return nil
 	}
@@ -134,7 +134,12 @@ func WithOAuthRefreshToken(clientID, clientSecret, refreshToken string) Option {
 }
 
 // WithTokenRefreshHook calls fn with every token the client obtains through an OAuth
-// grant, so a rotated refresh token can be stored. fn must not log the token.
+// grant (WithOAuthClientCredentials, WithOAuthRefreshToken), so a rotated refresh token
+// can be stored. fn runs after the token is in place and outside the client's token
+// lock, so it may call the client; calls of fn never overlap and come in the order the
+// tokens were obtained, so the last token fn sees is the newest. fn runs on the
+// goroutine of a call that needed a token, which waits for it: keep it short. fn must
+// not log the token.
 func WithTokenRefreshHook(fn func(*oauth2.Token)) Option {
 	return func(c *config) error {
 		c.onTokenRefresh = fn
@@ -257,8 +262,13 @@ func WithLimiter(l Limiter) Option {
 	}
 }
 
-// WithLogger logs requests (method, path, status, duration, attempt, request id),
-// retries and rate-limit waits to l. Credentials are never logged. Default: no logging.
+// WithLogger logs to l: every attempt of a request at DEBUG ("zendesk request": method,
+// path, attempt, status or error, duration, request id, and a 429's or 503's
+// Retry-After), every wait for the client's rate limiter at DEBUG ("zendesk rate limit
+// wait"), every retry at INFO ("zendesk retry": the attempt, what the previous one met,
+// how long the client backed off), and a call that got no answer from Zendesk at WARN
+// ("zendesk request failed"). Headers, bodies, query strings and credentials are never
+// logged. Default: no logging.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		if l == nil {
@@ -303,7 +313,8 @@ func WithRetryWait(minWait, maxWait time.Duration) Option {
 }
 
 // WithRetryAfterCap sets the longest Retry-After the client will sleep for (default 2m).
-// A 429 asking for longer is returned at once as *RateLimitError.
+// A 429, or a 503, asking for longer is returned at once as *RateLimitError, whose
+// RetryAfter says how long Zendesk asked for.
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {

@@ -14,15 +14,15 @@ import (
 	"strings"
 )
 
-// CursorMeta is the "meta" object of a cursor-paginated page.
-type CursorMeta struct {
+// cursorMeta is the "meta" object of a cursor-paginated page.
+type cursorMeta struct {
 	HasMore      bool   `json:"has_more"`
 	AfterCursor  string `json:"after_cursor"`
 	BeforeCursor string `json:"before_cursor"`
 }
 
-// CursorLinks is the "links" object of a cursor-paginated page.
-type CursorLinks struct {
+// cursorLinks is the "links" object of a cursor-paginated page.
+type cursorLinks struct {
 	Next string `json:"next"`
 	Prev string `json:"prev"`
 }
@@ -31,8 +31,8 @@ type CursorLinks struct {
 // pagination fields the endpoint sent (cursor meta and links, or offset next_page).
 type page[T any] struct {
 	Items    []T
-	Meta     CursorMeta
-	Links    CursorLinks
+	Meta     cursorMeta
+	Links    cursorLinks
 	NextPage string // offset pagination
 	Count    int    // offset pagination
 	// Export pagination (incremental exports).

@@ -3,6 +3,8 @@ package zendesk
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -163,22 +165,46 @@ func parseRateLimit(h http.Header, now time.Time) (rl RateLimit, ok bool) {
 	return rl, ok
 }
 
-// parseRetryAfter reads Retry-After as seconds or as an HTTP date.
+// maxDuration is the longest time.Duration; Retry-After delays beyond it saturate to it.
+const maxDuration = time.Duration(math.MaxInt64)
+
+// parseRetryAfter reads Retry-After in the two forms RFC 9110 (section 10.2.3) allows:
+// delay-seconds, one or more ASCII digits, or an HTTP-date (the three date formats
+// recipients must accept). Anything else, such as a sign ("+5", "-5"), a fraction, an
+// exponent ("1e12") or "Inf", is not a Retry-After: ok is false and the caller backs off
+// as if none was sent. Whitespace around the value is not part of a field value and is
+// ignored. A delay too large for a time.Duration saturates at the largest one instead
+// of wrapping to a negative wait; a date in the past is a wait of zero.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	v = strings.TrimSpace(v)
+	v = strings.Trim(v, " \t")
 	if v == "" {
 		return 0, false
 	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 {
-			return 0, false
+	if isDigits(v) {
+		secs, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || secs > int64(maxDuration/time.Second) {
+			// Only a range error is possible for a string of digits.
+			return maxDuration, true
 		}
-		return time.Duration(secs * float64(time.Second)), true
+		return time.Duration(secs) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // limiterTransport waits on the right bucket before each attempt and reports what each
@@ -189,15 +215,31 @@ type limiterTransport struct {
 	incremental Limiter
 	throttled   *atomic.Int64
 	now         func() time.Time
+	logger      *slog.Logger
 }
 
+// minLoggedWait is the shortest limiter wait that is logged: a bucket with a token to
+// spare answers in microseconds, which is not a wait.
+const minLoggedWait = time.Millisecond
+
 func (t *limiterTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	lim := t.account
+	lim, bucket := t.account, "account"
 	if isIncremental(req.URL.Path) {
-		lim = t.incremental
+		lim, bucket = t.incremental, "incremental export"
 	}
+	start := t.now()
 	if err := lim.Wait(req.Context()); err != nil {
-		return nil, fmt.Errorf("wait for rate limit: %w", err)
+		err = fmt.Errorf("wait for rate limit: %w", err)
+		if m := metaOf(req.Context()); m != nil {
+			m.lastErr, m.lastStatus, m.lastEnd = err, 0, t.now()
+		}
+		return nil, err
+	}
+	if waited := t.now().Sub(start); waited >= minLoggedWait {
+		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "zendesk rate limit wait",
+			slog.String("method", req.Method), slog.String("path", req.URL.Path),
+			slog.Int("attempt", attemptOf(req.Context())), slog.String("bucket", bucket),
+			slog.Duration("waited", waited))
 	}
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {

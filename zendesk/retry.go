@@ -11,23 +11,27 @@ import (
 // retryPolicy decides which failures are retried:
 //   - 429: always (Zendesk did not process the request), unless Retry-After exceeds the
 //     cap, in which case the response is returned at once and becomes *RateLimitError;
-//   - 503 with a Retry-After above the cap: returned at once, likewise;
+//   - 503 with a Retry-After: always (Zendesk reports a database timeout: nothing was
+//     written), unless Retry-After exceeds the cap: then it is returned at once and
+//     becomes *RateLimitError, as a 429 does;
 //   - other 5xx except 501, 409 conflicts, and transport errors (including a body cut
 //     off mid-read): only for requests whose repeat is safe (GET, PUT, DELETE, and POSTs
 //     marked idempotent), since the first attempt may have taken effect;
 //   - never a request whose OAuth grant was refused with a 4xx (wrong client id or
-//     secret, spent refresh token): asking again cannot succeed.
+//     secret, spent refresh token), nor one whose host does not resolve (DNS answered
+//     that the name does not exist; a DNS timeout is retried): asking again cannot
+//     succeed.
 func retryPolicy(retryAfterCap time.Duration, now func() time.Time) func(context.Context, *http.Response, error) (bool, error) {
 	return func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return false, ctxErr
 		}
 		safe := true
-		if m, ok := ctx.Value(ctxKey{}).(*requestMeta); ok {
+		if m := metaOf(ctx); m != nil {
 			safe = m.idempotent
 		}
 		if err != nil {
-			if refusedGrant(err) {
+			if refusedGrant(err) || hostNotFound(err) {
 				return false, nil
 			}
 			return safe, nil

@@ -1,9 +1,10 @@
 package zendesk
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -127,6 +128,86 @@ func TestRetryAfterAboveCapFailsFast(t *testing.T) {
 	})
 }
 
+// TestRetryAfter503AboveCapIsRateLimitError: a 503 whose Retry-After exceeds the cap
+// fails at once, like a 429, as a *RateLimitError carrying the wait, which errors.As
+// also finds as the *APIError; ErrRateLimited stays for 429s.
+func TestRetryAfter503AboveCapIsRateLimitError(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := mockClient(t, WithRetryAfterCap(time.Minute))
+		var calls atomic.Int32
+		mock.RegisterResponder("GET", usersURL, sequence(&calls,
+			withHeader(httpmock.NewStringResponder(503, `{"error":"DatabaseTimeout"}`), "Retry-After", "3600"), okUser))
+		start := time.Now()
+		_, _, err := c.Users.Get(t.Context(), 1)
+		if waited := time.Since(start); waited > 0 || calls.Load() != 1 {
+			t.Errorf("slept %s over %d calls; a Retry-After above the cap must fail at once", waited, calls.Load())
+		}
+		var rl *RateLimitError
+		if !errors.As(err, &rl) || rl.RetryAfter != time.Hour || rl.StatusCode != 503 {
+			t.Fatalf("err = %#v, want *RateLimitError 503 with RetryAfter 1h", err)
+		}
+		var apiErr *APIError
+		if !errors.As(err, &apiErr) || apiErr.Code != "DatabaseTimeout" {
+			t.Errorf("errors.As(*APIError) = %v", apiErr)
+		}
+		if IsRateLimited(err) {
+			t.Error("IsRateLimited is true for a 503; ErrRateLimited matches 429s")
+		}
+	})
+}
+
+// TestRetryAfterOverflowSaturates: a delay-seconds too large for a time.Duration must
+// not wrap to a negative wait (which passed the cap check and retried at once): it is
+// above any cap, so the call fails at once with a positive RetryAfter.
+func TestRetryAfterOverflowSaturates(t *testing.T) {
+	for _, code := range []int{429, 503} {
+		t.Run(itoa(int64(code)), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := mockClient(t)
+				var calls atomic.Int32
+				mock.RegisterResponder("GET", usersURL, sequence(&calls,
+					withHeader(httpmock.NewStringResponder(code, ``), "Retry-After", "99999999999999"), okUser))
+				_, _, err := c.Users.Get(t.Context(), 1)
+				var rl *RateLimitError
+				if !errors.As(err, &rl) {
+					t.Fatalf("err = %v, want *RateLimitError", err)
+				}
+				if calls.Load() != 1 {
+					t.Errorf("calls = %d, want 1: a Retry-After above the cap is not retried", calls.Load())
+				}
+				if rl.RetryAfter < defaultRetryAfterCap {
+					t.Errorf("RetryAfter = %s, want a positive wait above the cap", rl.RetryAfter)
+				}
+			})
+		})
+	}
+}
+
+// TestRetryAfterOnlyRFCForms: Retry-After values outside RFC 9110's two forms count as
+// absent, so the request is retried after the ordinary backoff (0.5 to 1 s here), not
+// after a wait read from the value nor failed for exceeding the cap.
+func TestRetryAfterOnlyRFCForms(t *testing.T) {
+	for _, v := range []string{"1e3", "+600", "600.5", "Inf", "-5", "0x258", "600s", "NaN"} {
+		t.Run(v, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := mockClient(t, WithRetryAfterCap(time.Minute), WithRetryWait(time.Second, time.Second))
+				var calls atomic.Int32
+				mock.RegisterResponder("GET", usersURL, sequence(&calls,
+					withHeader(httpmock.NewStringResponder(429, ``), "Retry-After", v), okUser))
+				start := time.Now()
+				_, _, err := c.Users.Get(t.Context(), 1)
+				waited := time.Since(start)
+				if err != nil || calls.Load() != 2 {
+					t.Fatalf("err = %v after %d calls, want success on the retry", err, calls.Load())
+				}
+				if waited < 500*time.Millisecond || waited > time.Second {
+					t.Errorf("waited %s, want the 0.5-1s backoff", waited)
+				}
+			})
+		})
+	}
+}
+
 func TestRetriesExhaustedKeepTypedError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, mock := mockClient(t, WithMaxRetries(2))
@@ -206,152 +287,9 @@ func TestMalformedJSONIsTypedError(t *testing.T) {
 	}
 }
 
-func TestLimiterSlowsWhenRemainingRunsLow(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mock := httpmock.NewMockTransport()
-		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken))
-		if err != nil {
-			t.Fatal(err)
-		}
-		remaining := 700
-		mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
-			resp := httpmock.NewStringResponse(200, `{"user":{"id":1}}`)
-			resp.Header.Set("X-Rate-Limit", "700")
-			resp.Header.Set("X-Rate-Limit-Remaining", itoa(int64(remaining)))
-			resp.Header.Set("ratelimit-reset", "60")
-			return resp, nil
-		})
-		// Plenty left: the limiter adopts the advertised 700/min.
-		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-			t.Fatal(err)
-		}
-		if got := c.RateLimit(); got.Limit != 700 || got.PacingPerMinute != 700 {
-			t.Fatalf("after a full budget: %+v, want pacing at 700/min", got)
-		}
-		start := time.Now()
-		for range 20 {
-			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-				t.Fatal(err)
-			}
-		}
-		fast := time.Since(start)
-
-		// Only 5 left for the next 60 s: the client spreads them over the window.
-		remaining = 5
-		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-			t.Fatal(err)
-		}
-		if got := c.RateLimit(); got.PacingPerMinute != 5 {
-			t.Fatalf("pacing = %v/min with 5 remaining over 60s, want 5", got.PacingPerMinute)
-		}
-		start = time.Now()
-		for range 3 {
-			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-				t.Fatal(err)
-			}
-		}
-		slow := time.Since(start)
-		if fast > 3*time.Second || slow < 20*time.Second {
-			t.Errorf("20 requests at full budget took %s; 3 at low budget took %s (want <3s and >=20s)", fast, slow)
-		}
-	})
-}
-
-func TestLimiterNeverExceedsConfiguredRate(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mock := httpmock.NewMockTransport()
-		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(120))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mock.RegisterResponder("GET", usersURL, okUser.HeaderAdd(http.Header{"X-Rate-Limit": {"700"}, "X-Rate-Limit-Remaining": {"699"}}))
-		start := time.Now()
-		for range 26 {
-			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-				t.Fatal(err)
-			}
-		}
-		// 120/min is 2/s with a burst of 6: 26 requests need at least 10 s.
-		if got := time.Since(start); got < 10*time.Second {
-			t.Errorf("26 requests at 120/min took %s, want >= 10s: advertised 700 must not lift a configured cap", got)
-		}
-	})
-}
-
-func TestRateLimitedContextDeadline(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mock := httpmock.NewMockTransport()
-		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mock.RegisterResponder("GET", usersURL, okUser)
-		if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := contextWithTimeout(t, 5*time.Second)
-		defer cancel()
-		_, _, err = c.Users.Get(ctx, 1)
-		if !errors.Is(err, errDeadline) {
-			t.Errorf("err = %v, want context.DeadlineExceeded when the next token is past the deadline", err)
-		}
-	})
-}
-
-func TestIncrementalExportHasItsOwnBucket(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mock := httpmock.NewMockTransport()
-		c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken), WithRateLimit(6000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		mock.RegisterRegexpResponder("GET", regexp.MustCompile(`/api/v2/incremental/users/cursor`),
-			httpmock.NewStringResponder(200, `{"users":[{"id":1}],"after_url":null,"end_of_stream":true}`))
-		mock.RegisterResponder("GET", usersURL, okUser)
-		start := time.Now()
-		for range 12 {
-			if _, err := Collect(c.Users.IncrementalExport(t.Context(), time.Unix(1, 0))); err != nil {
-				t.Fatal(err)
-			}
-		}
-		exports := time.Since(start)
-		start = time.Now()
-		for range 12 {
-			if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-				t.Fatal(err)
-			}
-		}
-		reads := time.Since(start)
-		// 10 a minute with no burst beyond one: the 12th export waits about 66 s,
-		// while ordinary reads at 6,000 a minute are not held up by the export bucket.
-		if exports < time.Minute || reads > time.Second {
-			t.Errorf("12 exports took %s (want >= 1m), 12 reads took %s (want < 1s)", exports, reads)
-		}
-	})
-}
-
 // TestLimiterWaitIsNotCutByAttemptTimeout: the per-attempt timeout bounds the exchange
 // with Zendesk, not the time spent queueing for the rate limiter. A caller with no
 // deadline must not get "context deadline exceeded" because the bucket is slow.
-func TestLimiterWaitIsNotCutByAttemptTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		// 2/min with a burst of 1: the second request waits 30 s for its token, longer
-		// than the 10 s attempt timeout.
-		c, mock := mockClient(t, WithRateLimit(2), WithTimeout(10*time.Second), WithMaxRetries(0))
-		var calls atomic.Int32
-		mock.RegisterResponder("POST", "https://example.zendesk.com/api/v2/users",
-			sequence(&calls, httpmock.NewStringResponder(201, `{"user":{"id":1}}`)))
-		for i := range 2 {
-			if _, _, err := c.Users.Create(t.Context(), &CreateUserRequest{Name: "A"}); err != nil {
-				t.Fatalf("create %d: %v", i, err)
-			}
-		}
-		if calls.Load() != 2 {
-			t.Errorf("calls = %d, want 2", calls.Load())
-		}
-	})
-}
-
 // TestAttemptTimeoutStillBoundsTheExchange: a server that never answers is cut off
 // after WithTimeout, and a GET is then retried.
 func TestAttemptTimeoutStillBoundsTheExchange(t *testing.T) {
@@ -376,42 +314,69 @@ func TestAttemptTimeoutStillBoundsTheExchange(t *testing.T) {
 // TestLimiterRecoversWithoutAdvertisedLimit: when responses report only the remaining
 // budget, a low-water slowdown must end once the budget refills, not become the new
 // full rate; and a response without a remaining count must not shrink the burst to 1.
-func TestLimiterRecoversWithoutAdvertisedLimit(t *testing.T) {
-	l := newAdaptiveLimiter(0, defaultRequestsPerMinute)
-	l.Observe(RateLimit{Remaining: 5, Reset: time.Minute})
-	if got := l.snapshot().PacingPerMinute; got != 5 {
-		t.Fatalf("pacing with 5 remaining = %v, want 5", got)
+// dnsFailingClient returns a real http.Transport whose dialer fails every connection
+// with dnsErr, as the resolver does, and counts the dials.
+func dnsFailingClient(dials *atomic.Int32, dnsErr *net.DNSError) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, &net.OpError{Op: "dial", Net: network, Err: dnsErr}
+		},
+	}}
+}
+
+// TestHostNotFoundIsNotRetried: a host that does not resolve fails at once, for API
+// calls and for the OAuth token fetch, with an error matching ErrHostNotFound that
+// still carries the *net.DNSError; a DNS timeout is retried.
+func TestHostNotFoundIsNotRetried(t *testing.T) {
+	notFound := &net.DNSError{Err: "no such host", Name: "nowhere.zendesk.com", IsNotFound: true}
+	timeout := &net.DNSError{Err: "i/o timeout", Name: "nowhere.zendesk.com", IsTimeout: true, IsTemporary: true}
+	tests := []struct {
+		name      string
+		auth      Option
+		dnsErr    *net.DNSError
+		wantDials int32
+		wantFound bool // errors.Is(err, ErrHostNotFound)
+	}{
+		{"api token", WithAPIToken(testEmail, testToken), notFound, 1, true},
+		{"oauth token fetch", WithOAuthClientCredentials(testClientID, testClientSecret), notFound, 1, true},
+		{"refresh token fetch", WithOAuthRefreshToken(testClientID, testClientSecret, "refresh-0"), notFound, 1, true},
+		{"api token, dns timeout", WithAPIToken(testEmail, testToken), timeout, 3, false},
+		{"oauth, dns timeout", WithOAuthClientCredentials(testClientID, testClientSecret), timeout, 3, false},
 	}
-	l.Observe(RateLimit{Remaining: 190, Reset: time.Minute})
-	if got := l.snapshot().PacingPerMinute; got != defaultRequestsPerMinute {
-		t.Errorf("pacing after the budget refilled = %v, want %d", got, defaultRequestsPerMinute)
-	}
-	l.Observe(RateLimit{Limit: 700, Remaining: -1})
-	if got, want := l.lim.Burst(), burstFor(700); got != want {
-		t.Errorf("burst after a response without remaining = %d, want %d", got, want)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var dials atomic.Int32
+				c, err := NewClient("nowhere", tt.auth, WithHTTPClient(dnsFailingClient(&dials, tt.dnsErr)), WithMaxRetries(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				_, _, err = c.Users.Me(t.Context())
+				if dials.Load() != tt.wantDials {
+					t.Errorf("dials = %d, want %d", dials.Load(), tt.wantDials)
+				}
+				if got := errors.Is(err, ErrHostNotFound); got != tt.wantFound {
+					t.Errorf("errors.Is(%v, ErrHostNotFound) = %v, want %v", err, got, tt.wantFound)
+				}
+				if !tt.wantFound {
+					return
+				}
+				if waited := time.Since(start); waited > 0 {
+					t.Errorf("waited %s before failing", waited)
+				}
+				var dnsErr *net.DNSError
+				if tt.name == "api token" && !errors.As(err, &dnsErr) {
+					t.Errorf("err = %v, want the *net.DNSError in the chain", err)
+				}
+				if msg := err.Error(); !strings.Contains(msg, "host nowhere.zendesk.com not found") || strings.Contains(msg, testClientSecret) {
+					t.Errorf("err = %q, want it to say the host was not found (and no secret)", msg)
+				}
+			})
+		})
 	}
 }
 
-func TestRateLimitKeepsAdvertisedLimitWhenOnlyRemainingIsSent(t *testing.T) {
-	mock := httpmock.NewMockTransport()
-	c, err := NewClient("example", WithHTTPClient(&http.Client{Transport: mock}), WithAPIToken(testEmail, testToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	headers := http.Header{"X-Rate-Limit": {"400"}, "X-Rate-Limit-Remaining": {"399"}}
-	mock.RegisterResponder("GET", usersURL, func(r *http.Request) (*http.Response, error) {
-		resp := httpmock.NewStringResponse(200, `{"user":{"id":1}}`)
-		resp.Header = headers.Clone()
-		return resp, nil
-	})
-	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-		t.Fatal(err)
-	}
-	headers = http.Header{"X-Rate-Limit-Remaining": {"398"}}
-	if _, _, err := c.Users.Get(t.Context(), 1); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.RateLimit(); got.Limit != 400 || got.Remaining != 398 {
-		t.Errorf("RateLimit = %+v, want Limit 400 kept and Remaining 398", got)
-	}
-}
+// FuzzParseRetryAfter: whatever the header says, a wait is never negative, and a value
+// is accepted only in one of RFC 9110's two forms.

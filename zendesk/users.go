@@ -85,14 +85,15 @@ type CreateUserRequest struct {
 	UserFields      map[string]any `json:"user_fields,omitempty"`
 }
 
-// UpdateUserRequest is the body of a user update: only non-nil fields are sent. Use a
-// SetID or ClearID for ids that can be cleared with null.
+// UpdateUserRequest is the body of a user update: only non-nil fields are sent. The ids
+// that can be cleared (CustomRoleID, DefaultGroupID, OrganizationID) take SetID(id) to
+// set them and ClearID() to send null.
 type UpdateUserRequest struct {
 	Name           *string        `json:"name,omitempty"`
 	Email          *string        `json:"email,omitempty"`
 	Role           *Role          `json:"role,omitempty"`
 	CustomRoleID   *NullableInt64 `json:"custom_role_id,omitempty"`
-	DefaultGroupID *int64         `json:"default_group_id,omitempty"`
+	DefaultGroupID *NullableInt64 `json:"default_group_id,omitempty"`
 	OrganizationID *NullableInt64 `json:"organization_id,omitempty"`
 	ExternalID     *string        `json:"external_id,omitempty"`
 	Suspended      *bool          `json:"suspended,omitempty"`

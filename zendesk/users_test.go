@@ -238,6 +238,16 @@ func TestUsersWrites(t *testing.T) {
 				u, _, err := c.Users.Update(ctx, 5, &UpdateUserRequest{CustomRoleID: SetID(9)})
 				return u, err
 			}},
+		{"clear default group", "PUT", "/api/v2/users/5", `{"user":{"default_group_id":null}}`, 200,
+			func(ctx context.Context, c *Client) (*User, error) {
+				u, _, err := c.Users.Update(ctx, 5, &UpdateUserRequest{DefaultGroupID: ClearID()})
+				return u, err
+			}},
+		{"set default group and organization", "PUT", "/api/v2/users/5", `{"user":{"default_group_id":3,"organization_id":4}}`, 200,
+			func(ctx context.Context, c *Client) (*User, error) {
+				u, _, err := c.Users.Update(ctx, 5, &UpdateUserRequest{DefaultGroupID: SetID(3), OrganizationID: SetID(4)})
+				return u, err
+			}},
 		{"suspend", "PUT", "/api/v2/users/5", `{"user":{"suspended":true}}`, 200,
 			func(ctx context.Context, c *Client) (*User, error) {
 				u, _, err := c.Users.Suspend(ctx, 5)

@@ -163,7 +163,7 @@ func (b *Backend) readState(ctx context.Context) (*accountState, error) {
 	}
 	if b.cfg.types[TypeCustomRole] {
 		g.Go(func() error {
-			roles, _, err := b.client.CustomRoles.List(gctx)
+			roles, err := zendesk.Collect(b.client.CustomRoles.List(gctx))
 			switch {
 			case errors.Is(err, zendesk.ErrForbidden):
 				// Plans below Enterprise have no custom roles: not an error.

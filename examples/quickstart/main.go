@@ -215,7 +215,7 @@ func printInventory(ctx context.Context, out io.Writer, c *zendesk.Client) error
 	}
 
 	fmt.Fprintln(out, "\nCustom roles")
-	roles, _, err := c.CustomRoles.List(ctx)
+	roles, err := zendesk.Collect(c.CustomRoles.List(ctx))
 	switch {
 	case errors.Is(err, zendesk.ErrForbidden):
 		fmt.Fprintln(out, "  (not available on this plan)")

@@ -146,6 +146,17 @@ func ForTest(t testing.TB) *Spec {
 
 var errAbsent = errors.New("spec absent")
 
+// Optional returns the spec, loaded once per test binary, or nil when it is not found
+// (see [Dir]): for tests that validate requests as a bonus but test something else, and
+// so must run everywhere. It fails the test when the file is there but cannot be loaded.
+func Optional(t testing.TB) *Spec {
+	t.Helper()
+	if _, ok := Find(); !ok {
+		return nil
+	}
+	return ForTest(t)
+}
+
 // ValidateRequest checks r against the spec: the route must exist (a trailing .json is
 // stripped, as Zendesk accepts both forms), and its path, query and JSON body must fit
 // the operation. Authentication is not checked (the spec declares only basic auth, while

@@ -60,7 +60,7 @@ func TestClientCustomRoles(t *testing.T) {
 		t.Parallel()
 		srv := startSim(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 22, Agents: 4, CustomRoles: 3, Groups: 1}))
 		c := newClient(t, srv)
-		roles, _, err := c.CustomRoles.List(ctx(t))
+		roles, err := zendesk.Collect(c.CustomRoles.List(ctx(t)))
 		must(t, err, "list custom roles")
 		if len(roles) != 3 {
 			t.Fatalf("%d custom roles, want 3", len(roles))
@@ -103,7 +103,7 @@ func TestClientCustomRoles(t *testing.T) {
 			t.Parallel()
 			srv := startSim(t, zendesktest.WithPlan(plan))
 			c := newClient(t, srv)
-			_, _, err := c.CustomRoles.List(ctx(t))
+			_, err := zendesk.Collect(c.CustomRoles.List(ctx(t)))
 			apiError(t, err, http.StatusForbidden)
 			wantIs(t, err, zendesk.ErrForbidden)
 			_, _, err = c.Users.Create(ctx(t), &zendesk.CreateUserRequest{Name: "Staffer", Email: "staffer@example.com", Role: zendesk.RoleAgent, CustomRoleID: zendesk.Ptr(int64(60000000001))})

@@ -244,3 +244,63 @@ func ExampleRateLimitError() {
 	// status 429
 	// IsRateLimited: true
 }
+
+// readOnlyClient is the README's OAuth sample.
+func readOnlyClient(clientID, clientSecret, baseURL string) (*zendesk.Client, error) {
+	client, err := zendesk.NewClient("acme",
+		zendesk.WithOAuthClientCredentials(clientID, clientSecret, "read"), // or "read", "write"
+		zendesk.WithBaseURL(baseURL)) // only for a simulator: leave out for https://acme.zendesk.com
+	return client, err
+}
+
+// readme is the README's client sample.
+func readme(ctx context.Context, clientID, clientSecret, baseURL string, userID, groupID int64) error {
+	client, err := zendesk.NewClient("acme",
+		zendesk.WithOAuthClientCredentials(clientID, clientSecret, "read", "write"),
+		zendesk.WithBaseURL(baseURL)) // only for a simulator: leave out for https://acme.zendesk.com
+	if err != nil {
+		return err
+	}
+	for u, err := range client.Users.List(ctx, &zendesk.UserListOptions{
+		Roles: []zendesk.Role{zendesk.RoleAgent, zendesk.RoleAdmin},
+	}) {
+		if err != nil {
+			return err // *zendesk.APIError, *zendesk.RateLimitError, ctx.Err()...
+		}
+		fmt.Println(u.ID, u.Email, u.Role)
+	}
+	_, _, err = client.GroupMemberships.Create(ctx, userID, groupID)
+	if zendesk.IsDuplicate(err) {
+		// already a member
+	}
+	rl := client.RateLimit() // adopted from Zendesk's headers
+fmt.Println(rl.Limit, rl.Remaining, rl.Throttled) // per minute, left now, 429s seen
+	return nil
+}
+
+// Example_readme runs the README's client samples against the simulator.
+func Example_readme() {
+	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	cr := srv.Credentials()
+	if _, err := readOnlyClient(cr.OAuthClientID, cr.OAuthClientSecret, srv.URL); err != nil {
+		log.Fatal(err)
+	}
+	if err := readme(context.Background(), cr.OAuthClientID, cr.OAuthClientSecret, srv.URL, 10000000003, 20000000001); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// 10000000001 owner@zgov-sim.example.com admin
+	// 10000000003 diego.fischer.3@example.com agent
+	// 10000000005 ada.weber.5@example.com agent
+	// 10000000009 lena.berg.9@example.com admin
+	// 10000000011 xavi.rossi.11@example.com agent
+	// 10000000017 mateo.ito.17@example.com admin
+	// 10000000019 uma.yilmaz.19@example.com agent
+	// 10000000027 sami.tanaka.27@example.com agent
+	// 10000000029 diego.weber.29@example.com agent
+	// 700 698 0
+}

@@ -40,12 +40,13 @@ func exampleFiles(t *testing.T) map[string][]string {
 	return out
 }
 
-// normalise trims each line and drops blank ones, so indentation and blank
-// lines may differ between a sample and its example.
+// normalise trims each line, collapses runs of white space (gofmt aligns
+// comments) and drops blank lines, so layout may differ between a sample and
+// its example.
 func normalise(lines []string) []string {
 	var out []string
 	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = strings.Join(strings.Fields(l), " "); l != "" {
 			out = append(out, l)
 		}
 	}

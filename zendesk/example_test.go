@@ -249,7 +249,7 @@ func ExampleRateLimitError() {
 func readOnlyClient(clientID, clientSecret, baseURL string) (*zendesk.Client, error) {
 	client, err := zendesk.NewClient("acme",
 		zendesk.WithOAuthClientCredentials(clientID, clientSecret, "read"), // or "read", "write"
-		zendesk.WithBaseURL(baseURL)) // only for a simulator: leave out for https://acme.zendesk.com
+		zendesk.WithBaseURL(baseURL))                                       // only for a simulator: leave out for https://acme.zendesk.com
 	return client, err
 }
 
@@ -273,8 +273,8 @@ func readme(ctx context.Context, clientID, clientSecret, baseURL string, userID,
 	if zendesk.IsDuplicate(err) {
 		// already a member
 	}
-	rl := client.RateLimit() // adopted from Zendesk's headers
-fmt.Println(rl.Limit, rl.Remaining, rl.Throttled) // per minute, left now, 429s seen
+	rl := client.RateLimit()                          // adopted from Zendesk's headers
+	fmt.Println(rl.Limit, rl.Remaining, rl.Throttled) // per minute, left now, 429s seen
 	return nil
 }
 

@@ -16,6 +16,9 @@
 // grantable type; byte-identical snapshots from two syncs; Save/Load round
 // trips; progress counts; cancellation), then grants and revokes (status
 // and idempotency, the change visible in a new sync, typed errors for
-// unknown, malformed and ungrantable requests) and exercises the optional
-// capabilities the backend implements.
+// unknown, malformed and ungrantable requests; aliased spellings of real
+// IDs, such as "user:042" for "user:42" or a needless percent escape, refused
+// through the backend and through access.System and changing nothing) and
+// exercises the optional capabilities the backend implements, comparing
+// GrantsFor with the full sync for every principal.
 package accesstest

@@ -9,7 +9,33 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zgov-io/zgov/internal/contract"
 )
+
+// fixturesDir returns the folder of real Zendesk payloads, or skips the test
+// when it is absent (a clone without the API material beside it): only the
+// tests that compare with real payloads skip.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	dir, ok := contract.FixturesDir()
+	if !ok {
+		t.Skip(contract.Where())
+	}
+	return dir
+}
+
+// readFixture reads a real payload (rel is relative to the fixtures folder),
+// skipping the test when the payloads are absent and failing it when the
+// folder is there but the file is not.
+func readFixture(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir(t), rel))
+	if err != nil {
+		t.Fatalf("real payload: %v", err)
+	}
+	return b
+}
 
 // jsonKind names a JSON value's type; null is compatible with anything
 // (Zendesk's nullable fields).
@@ -35,9 +61,6 @@ func jsonKind(v any) string {
 func fixtureObject(t *testing.T, rel, path string) map[string]any {
 	t.Helper()
 	b := readFixture(t, rel)
-	if b == nil {
-		return nil
-	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", rel, err)
@@ -115,9 +138,7 @@ func contains(list []string, s string) bool {
 
 func TestPayloadShapesMatchFixtures(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(fixtureDir); err != nil {
-		t.Skipf("shared fixtures not found at %s; skipping shape comparison", filepath.Clean(fixtureDir))
-	}
+	fixturesDir(t) // skips the test without the real payloads
 	s := newServer(t, WithAccount(DemoAccount()), WithJobDelay(0))
 	c := admin(t, s)
 	users := list(t, c.must(200, "GET", "/api/v2/users?role=agent", nil), "users")
@@ -219,4 +240,21 @@ func TestPayloadShapesMatchFixtures(t *testing.T) {
 	anon := &client{t: t, s: s}
 	compareShape(t, "401", anon.do("GET", "/api/v2/users/me", nil).json(t),
 		[]map[string]any{fixtureObject(t, "aaronellington-zendesk-go/tickets/show_401.json", "")}, nil, nil)
+}
+
+// TestFixturesFollowAPIDir: the tests that need real payloads find them
+// through contract.Dir ($ZGOV_ZENDESK_API_DIR or ../shared), and skip, rather
+// than read another folder or fail, when they are absent there.
+func TestFixturesFollowAPIDir(t *testing.T) {
+	t.Setenv(contract.EnvDir, t.TempDir()) // an empty folder: no payloads
+	var inner *testing.T
+	ran := false
+	t.Run("needs real payloads", func(t *testing.T) {
+		inner = t
+		readFixture(t, "aaronellington-zendesk-go/organization_membership/create_422.json")
+		ran = true
+	})
+	if ran || !inner.Skipped() {
+		t.Errorf("a test that needs real payloads ran (%v) or did not skip (skipped %v) without them", ran, inner.Skipped())
+	}
 }

@@ -12,7 +12,7 @@ import (
 
 // TestMain runs the suite and then validates every request the tests sent
 // (except those marked as deliberately invalid) against Zendesk's official
-// OpenAPI spec, when the spec is beside the repository.
+// OpenAPI spec, when the spec is found (see contract.Dir).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 func checkContract() int {
 	path, ok := contract.Find()
 	if !ok {
-		fmt.Fprintln(os.Stderr, "contract: support-oas.yaml not found beside the repository; requests not validated against the spec")
+		fmt.Fprintln(os.Stderr, "contract: requests not validated against the spec: "+contract.Where())
 		return 0
 	}
 	spec, err := contract.Load(path)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,79 +96,87 @@ func TestGroupMemberships(t *testing.T) {
 	}
 }
 
-// waitJob polls a job status until it completes.
-func waitJob(t *testing.T, c *client, jobURL string) map[string]any {
-	t.Helper()
-	seenQueued := false
-	for i := 0; i < 200; i++ {
-		m := c.must(200, "GET", jobURL, nil)
-		js := m["job_status"].(map[string]any)
-		switch js["status"] {
-		case "completed":
-			_ = seenQueued
-			return js
-		case "queued", "working":
-			seenQueued = true
-		default:
-			t.Fatalf("job status %v", js["status"])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("job did not complete")
-	return nil
+// jobAt reads a job status.
+func jobAt(c *client, jobURL string) map[string]any {
+	return c.must(200, "GET", jobURL, nil)["job_status"].(map[string]any)
 }
 
+// TestBulkGroupMembershipJobs runs in a synctest bubble: a job's steps follow
+// the job delay on the fake clock, so what the test sees at each instant does
+// not depend on how busy the machine is.
 func TestBulkGroupMembershipJobs(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, WithJobDelay(10*time.Millisecond))
-	c := admin(t, s)
-	a1, _ := s.AddUser(UserSpec{Name: "A1", Email: "a1@example.com", Role: RoleAgent})
-	a2, _ := s.AddUser(UserSpec{Name: "A2", Email: "a2@example.com", Role: RoleAgent})
-	eu, _ := s.AddUser(UserSpec{Name: "E", Email: "e@example.com"})
-	g := s.AddGroup("Bulk")
-	m := c.must(200, "POST", "/api/v2/group_memberships/create_many.json", map[string]any{"group_memberships": []any{
-		map[string]any{"user_id": a1.ID, "group_id": g.ID},
-		map[string]any{"user_id": eu.ID, "group_id": g.ID},
-		map[string]any{"user_id": a2.ID, "group_id": g.ID},
-	}})
-	js := m["job_status"].(map[string]any)
-	if js["status"] != "queued" {
-		t.Errorf("new job status %v", js["status"])
-	}
-	// Nothing happens before the job runs.
-	if n := len(s.GroupMembershipsOf(a1.ID)); n != 1 {
-		t.Errorf("job applied synchronously: %d memberships", n)
-	}
-	done := waitJob(t, c, js["url"].(string))
-	res := done["results"].([]any)
-	if len(res) != 3 {
-		t.Fatalf("results: %v", res)
-	}
-	if r0 := res[0].(map[string]any); num(t, r0["index"]) != 0 || r0["id"] == nil {
-		t.Errorf("result 0: %v", r0)
-	}
-	if r1 := res[1].(map[string]any); r1["success"] != false || r1["error"] == "" || num(t, r1["index"]) != 1 {
-		t.Errorf("result 1 (end-user): %v", r1)
-	}
-	gm1 := num(t, res[0].(map[string]any)["id"])
-	d := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d,%d", gm1, gmBase+999999), nil)
-	done = waitJob(t, c, d["job_status"].(map[string]any)["url"].(string))
-	res = done["results"].([]any)
-	want := []any{
-		map[string]any{"id": float64(gm1), "action": "delete", "status": "Deleted", "success": true},
-		map[string]any{"id": float64(gmBase + 999999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
-	}
-	if diff := cmp.Diff(want, res); diff != "" {
-		t.Errorf("destroy_many results (-want +got):\n%s", diff)
-	}
-	jobs := list(t, c.must(200, "GET", "/api/v2/job_statuses", nil), "job_statuses")
-	if len(jobs) != 2 {
-		t.Errorf("%d jobs listed", len(jobs))
-	}
-	ids := jobs[0]["id"].(string) + "," + jobs[1]["id"].(string)
-	if got := list(t, c.must(200, "GET", "/api/v2/job_statuses/show_many?ids="+ids, nil), "job_statuses"); len(got) != 2 {
-		t.Errorf("show_many: %v", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 10 * time.Millisecond
+		s, _ := newPipedServer(t, WithJobDelay(delay))
+		c := admin(t, s)
+		a1, _ := s.AddUser(UserSpec{Name: "A1", Email: "a1@example.com", Role: RoleAgent})
+		a2, _ := s.AddUser(UserSpec{Name: "A2", Email: "a2@example.com", Role: RoleAgent})
+		eu, _ := s.AddUser(UserSpec{Name: "E", Email: "e@example.com"})
+		g := s.AddGroup("Bulk")
+		m := c.must(200, "POST", "/api/v2/group_memberships/create_many.json", map[string]any{"group_memberships": []any{
+			map[string]any{"user_id": a1.ID, "group_id": g.ID},
+			map[string]any{"user_id": eu.ID, "group_id": g.ID},
+			map[string]any{"user_id": a2.ID, "group_id": g.ID},
+		}})
+		js := m["job_status"].(map[string]any)
+		url := js["url"].(string)
+		if js["status"] != "queued" {
+			t.Errorf("new job status %v", js["status"])
+		}
+		// Nothing happens before the job runs: queued for one delay, working
+		// for another, then completed.
+		time.Sleep(delay - time.Nanosecond)
+		synctest.Wait()
+		if st := jobAt(c, url)["status"]; st != "queued" {
+			t.Errorf("status just before one job delay: %v, want queued", st)
+		}
+		if n := len(s.GroupMembershipsOf(a1.ID)); n != 1 {
+			t.Errorf("job applied before it ran: %d memberships", n)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if st := jobAt(c, url)["status"]; st != "working" {
+			t.Errorf("status after one job delay: %v, want working", st)
+		}
+		time.Sleep(delay)
+		synctest.Wait()
+		done := jobAt(c, url)
+		if done["status"] != "completed" {
+			t.Fatalf("status after two job delays: %v, want completed", done["status"])
+		}
+		res := done["results"].([]any)
+		if len(res) != 3 {
+			t.Fatalf("results: %v", res)
+		}
+		if r0 := res[0].(map[string]any); num(t, r0["index"]) != 0 || r0["id"] == nil {
+			t.Errorf("result 0: %v", r0)
+		}
+		if r1 := res[1].(map[string]any); r1["success"] != false || r1["error"] == "" || num(t, r1["index"]) != 1 {
+			t.Errorf("result 1 (end-user): %v", r1)
+		}
+		gm1 := num(t, res[0].(map[string]any)["id"])
+		d := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d,%d", gm1, gmBase+999999), nil)
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		done = jobAt(c, d["job_status"].(map[string]any)["url"].(string))
+		res = done["results"].([]any)
+		want := []any{
+			map[string]any{"id": float64(gm1), "action": "delete", "status": "Deleted", "success": true},
+			map[string]any{"id": float64(gmBase + 999999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
+		}
+		if diff := cmp.Diff(want, res); diff != "" {
+			t.Errorf("destroy_many results (-want +got):\n%s", diff)
+		}
+		jobs := list(t, c.must(200, "GET", "/api/v2/job_statuses", nil), "job_statuses")
+		if len(jobs) != 2 {
+			t.Errorf("%d jobs listed", len(jobs))
+		}
+		ids := jobs[0]["id"].(string) + "," + jobs[1]["id"].(string)
+		if got := list(t, c.must(200, "GET", "/api/v2/job_statuses/show_many?ids="+ids, nil), "job_statuses"); len(got) != 2 {
+			t.Errorf("show_many: %v", got)
+		}
+	})
 }
 
 func TestOrganizationMembershipsSingleOrg(t *testing.T) {

@@ -19,6 +19,16 @@
 //     meta and links with absolute URLs built from the request's Host) and
 //     offset pagination (page, per_page, count) that answers 400 past 10,000
 //     records; /users/search is offset-only;
+//   - the lists under a parent, each with both paginations and 404
+//     RecordNotFound for an unknown parent: /groups/{id}/users,
+//     /groups/{id}/memberships and /groups/{id}/memberships/assignable,
+//     /organizations/{id}/users, /organizations/{id}/organization_memberships,
+//     and /users/{id}/ group_memberships, organization_memberships, groups
+//     and organizations; also /group_memberships/assignable. The user lists
+//     take the filters of GET /users (role, role[], permission_set,
+//     external_id), and /organizations/{id}/users its sort_by (id, name,
+//     created_at, updated_at) and sort_order; a user's organization
+//     memberships come default first, then by organization name;
 //   - agents-only group membership, duplicate-membership 422s, default
 //     group and default organization promotion, the multiple-organizations
 //     setting (at most 300 per user), soft then permanent user deletion,
@@ -84,6 +94,13 @@
 //     422 instead). Turning the setting off keeps existing memberships.
 //   - Ids in a membership body that name no live user, group or organization
 //     answer 422 RecordInvalid; unknown ids in the path answer 404.
+//   - /groups/{id}/users and /organizations/{id}/users list the members in
+//     the order they joined (membership ids) unless sort_by is given; names
+//     sort ignoring ASCII case. A deleted group lists no users; a deleted
+//     organization is not found.
+//   - An "assignable" group membership is one whose user may be assigned
+//     tickets: live, not suspended, and an admin or an agent that is not a
+//     light agent (role_type 1) or a contributor (3).
 //   - A soft-deleted user is still shown by GET /users/{id} (active:false)
 //     but not listed; its email and external_id are freed. DELETE
 //     /deleted_users/{id} of a live user answers 404; a second permanent

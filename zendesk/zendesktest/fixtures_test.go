@@ -3,8 +3,10 @@ package zendesktest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -260,5 +262,69 @@ func TestFixturesFollowAPIDir(t *testing.T) {
 	})
 	if ran || !inner.Skipped() {
 		t.Errorf("a test that needs real payloads ran (%v) or did not skip (skipped %v) without them", ran, inner.Skipped())
+	}
+}
+
+// TestParentListShapesMatchFixtures: the lists under a parent answer the
+// records and envelopes of the real payloads.
+func TestParentListShapesMatchFixtures(t *testing.T) {
+	t.Parallel()
+	fixturesDir(t) // skips the test without the real payloads
+	s := newServer(t, WithAccount(DemoAccount()))
+	c := admin(t, s)
+	userFixtures := []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/users/show_200.json", "user"),
+		fixtureObject(t, "aaronellington-zendesk-go/users/create_201.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/user.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/users.json", "users.0"),
+	}
+	cursorFixture := fixtureObject(t, "aaronellington-zendesk-go/organization_membership/list_page1_200.json", "")
+	offsetFixture := fixtureObject(t, "nukosuke-go-zendesk/GET/users.json", "")
+	// cursorEnvelope checks a cursor page of key: that key, then meta and
+	// links shaped as in the real cursor page.
+	cursorEnvelope := func(what string, page map[string]any, key string) {
+		t.Helper()
+		if len(page) != 3 || page[key] == nil {
+			t.Errorf("%s: keys %v, want %s, meta and links", what, slices.Sorted(maps.Keys(page)), key)
+		}
+		for _, k := range []string{"meta", "links"} {
+			ours, _ := page[k].(map[string]any)
+			compareShape(t, what+"."+k, ours, []map[string]any{cursorFixture[k].(map[string]any)}, nil, nil)
+		}
+	}
+
+	orgUsers := fmt.Sprintf("/api/v2/organizations/%d/users", orgBase+1)
+	page := c.must(200, "GET", orgUsers+"?page[size]=2", nil)
+	cursorEnvelope("organization users", page, "users")
+	for _, u := range list(t, page, "users") {
+		compareShape(t, "organization user", u, userFixtures, nil, nil)
+	}
+	compareShape(t, "organization users offset envelope", c.must(200, "GET", orgUsers+"?per_page=1", nil),
+		[]map[string]any{offsetFixture}, nil, nil)
+	compareShape(t, "group users offset envelope", c.must(200, "GET", fmt.Sprintf("/api/v2/groups/%d/users?per_page=1", groupBase+1), nil),
+		[]map[string]any{offsetFixture}, nil, nil)
+
+	assignable := c.must(200, "GET", "/api/v2/group_memberships/assignable?page[size]=2", nil)
+	cursorEnvelope("assignable group memberships", assignable, "group_memberships")
+	for _, m := range list(t, assignable, "group_memberships") {
+		compareShape(t, "assignable group membership", m, []map[string]any{
+			fixtureObject(t, "aaronellington-zendesk-go/group_membership/create_200.json", "group_membership"),
+			fixtureObject(t, "oas-examples/ListAssignableGroupMemberships__200__GroupMembershipsResponseExample.json", "group_memberships.0"),
+		}, nil, nil)
+	}
+
+	oms := s.OrganizationMembershipsOf(userBase + 2)
+	for u := int64(2); len(oms) == 0 && u < 40; u++ {
+		oms = s.OrganizationMembershipsOf(userBase + u)
+	}
+	if len(oms) == 0 {
+		t.Fatal("demo account has no organization member")
+	}
+	userOMs := c.must(200, "GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships", oms[0].UserID), nil)
+	for _, m := range list(t, userOMs, "organization_memberships") {
+		compareShape(t, "user organization membership", m, []map[string]any{
+			fixtureObject(t, "aaronellington-zendesk-go/organization_membership/show_200.json", "organization_membership"),
+			fixtureObject(t, "oas-examples/ListUserOrganizationMemberships__200__OrganizationMembershipsResponseExample.json", "organization_memberships.0"),
+		}, nil, nil)
 	}
 }

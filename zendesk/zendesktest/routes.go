@@ -43,10 +43,12 @@ func (s *Server) routes() []*route {
 		{method: "PUT", pattern: "/groups/{id}", h: handleUpdateGroup, admin: admin},
 		{method: "DELETE", pattern: "/groups/{id}", h: handleDeleteGroup, admin: admin},
 		{method: "GET", pattern: "/groups/{id}/memberships", h: handleListGroupMembershipsByGroup},
+		{method: "GET", pattern: "/groups/{id}/memberships/assignable", h: handleListAssignableGroupMembershipsByGroup},
 		{method: "GET", pattern: "/groups/{id}/users", h: handleListGroupUsers},
 		{method: "GET", pattern: "/users/{id}/groups", h: handleListUserGroups},
 
 		{method: "GET", pattern: "/group_memberships", h: handleListGroupMemberships},
+		{method: "GET", pattern: "/group_memberships/assignable", h: handleListAssignableGroupMemberships},
 		{method: "POST", pattern: "/group_memberships", h: handleCreateGroupMembership, admin: admin},
 		{method: "POST", pattern: "/group_memberships/create_many", h: handleCreateManyGroupMemberships, admin: admin},
 		{method: "DELETE", pattern: "/group_memberships/destroy_many", h: handleDestroyManyGroupMemberships, admin: admin},
@@ -65,6 +67,7 @@ func (s *Server) routes() []*route {
 		{method: "PUT", pattern: "/organizations/{id}", h: handleUpdateOrganization, admin: admin},
 		{method: "DELETE", pattern: "/organizations/{id}", h: handleDeleteOrganization, admin: admin},
 		{method: "GET", pattern: "/organizations/{id}/organization_memberships", h: handleListOrgMembershipsByOrg},
+		{method: "GET", pattern: "/organizations/{id}/users", h: handleListOrganizationUsers},
 		{method: "GET", pattern: "/users/{id}/organizations", h: handleListUserOrganizations},
 
 		{method: "GET", pattern: "/organization_memberships", h: handleListOrgMemberships},

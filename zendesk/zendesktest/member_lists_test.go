@@ -267,10 +267,8 @@ func TestUserOrganizationMembershipsOrder(t *testing.T) {
 	s := newServer(t, WithMultipleOrganizations(true))
 	c := admin(t, s)
 	u, _ := s.AddUser(UserSpec{Name: "Many Orgs", Email: "many@example.com"})
-	var orgs []Organization
 	for _, name := range []string{"Mango", "apple", "Zebra", "Kiwi"} {
 		o := s.AddOrganization(name)
-		orgs = append(orgs, o)
 		if _, err := s.AddOrganizationMembership(u.ID, o.ID); err != nil {
 			t.Fatal(err)
 		}

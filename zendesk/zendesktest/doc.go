@@ -29,6 +29,13 @@
 //     external_id), and /organizations/{id}/users its sort_by (id, name,
 //     created_at, updated_at) and sort_order; a user's organization
 //     memberships come default first, then by organization name;
+//   - the counts clients size their work with, {"count":{"value":N,
+//     "refreshed_at":...}}: /users/count (role, role[], permission_set),
+//     /groups/count, /organizations/count, /deleted_users/count,
+//     /groups/{id}/users/count and /organizations/{id}/users/count (role,
+//     role[], permission_set), /users/{id}/groups/count and
+//     /users/{id}/organizations/count; each value is the number of records
+//     the matching list returns;
 //   - agents-only group membership, duplicate-membership 422s, default
 //     group and default organization promotion, the multiple-organizations
 //     setting (at most 300 per user), soft then permanent user deletion,
@@ -98,6 +105,10 @@
 //     the order they joined (membership ids) unless sort_by is given; names
 //     sort ignoring ASCII case. A deleted group lists no users; a deleted
 //     organization is not found.
+//   - Counts are exact and refreshed_at is the simulator's clock (Zendesk
+//     refreshes counts above 100,000 once a day and may then answer a
+//     capped value with refreshed_at null). /groups/count counts deleted
+//     groups, as GET /groups lists them.
 //   - An "assignable" group membership is one whose user may be assigned
 //     tickets: live, not suspended, and an admin or an agent that is not a
 //     light agent (role_type 1) or a contributor (3).

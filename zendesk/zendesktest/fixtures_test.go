@@ -328,3 +328,23 @@ func TestParentListShapesMatchFixtures(t *testing.T) {
 		}, nil, nil)
 	}
 }
+
+// TestCountShapesMatchFixtures: the count endpoints answer the shape of the
+// spec's count examples.
+func TestCountShapesMatchFixtures(t *testing.T) {
+	t.Parallel()
+	fixturesDir(t) // skips the test without the real payloads
+	s := newServer(t, WithAccount(DemoAccount()))
+	c := admin(t, s)
+	fixtures := []map[string]any{
+		fixtureObject(t, "oas-examples/CountDeletedUsers__200__DeletedUsersCountResponseExample.json", ""),
+		fixtureObject(t, "oas-examples/CountUserGroups__200__GroupsCountResponseExample.json", ""),
+		fixtureObject(t, "oas-examples/CountUserOrganizations__200__CountOrganizationsResponseExample.json", ""),
+	}
+	for _, p := range []string{"/api/v2/users/count", "/api/v2/groups/count", "/api/v2/organizations/count",
+		fmt.Sprintf("/api/v2/groups/%d/users/count", groupBase+1), fmt.Sprintf("/api/v2/organizations/%d/users/count", orgBase+1),
+		fmt.Sprintf("/api/v2/users/%d/groups/count", userBase+1), fmt.Sprintf("/api/v2/users/%d/organizations/count", userBase+1),
+		"/api/v2/deleted_users/count"} {
+		compareShape(t, p, c.must(200, "GET", p, nil), fixtures, nil, nil)
+	}
+}

@@ -24,6 +24,7 @@ func (s *Server) routes() []*route {
 	list := []*r{
 		{method: "GET", pattern: "/users", h: handleListUsers},
 		{method: "POST", pattern: "/users", h: handleCreateUser},
+		{method: "GET", pattern: "/users/count", h: handleCountUsers},
 		{method: "GET", pattern: "/users/me", h: handleShowMe},
 		{method: "GET", pattern: "/users/search", h: handleSearchUsers},
 		{method: "GET", pattern: "/users/show_many", h: handleShowManyUsers},
@@ -39,13 +40,16 @@ func (s *Server) routes() []*route {
 
 		{method: "GET", pattern: "/groups", h: handleListGroups},
 		{method: "POST", pattern: "/groups", h: handleCreateGroup, admin: admin},
+		{method: "GET", pattern: "/groups/count", h: handleCountGroups},
 		{method: "GET", pattern: "/groups/{id}", h: handleShowGroup},
 		{method: "PUT", pattern: "/groups/{id}", h: handleUpdateGroup, admin: admin},
 		{method: "DELETE", pattern: "/groups/{id}", h: handleDeleteGroup, admin: admin},
 		{method: "GET", pattern: "/groups/{id}/memberships", h: handleListGroupMembershipsByGroup},
 		{method: "GET", pattern: "/groups/{id}/memberships/assignable", h: handleListAssignableGroupMembershipsByGroup},
 		{method: "GET", pattern: "/groups/{id}/users", h: handleListGroupUsers},
+		{method: "GET", pattern: "/groups/{id}/users/count", h: handleCountGroupUsers},
 		{method: "GET", pattern: "/users/{id}/groups", h: handleListUserGroups},
+		{method: "GET", pattern: "/users/{id}/groups/count", h: handleCountUserGroups},
 
 		{method: "GET", pattern: "/group_memberships", h: handleListGroupMemberships},
 		{method: "GET", pattern: "/group_memberships/assignable", h: handleListAssignableGroupMemberships},
@@ -62,13 +66,16 @@ func (s *Server) routes() []*route {
 
 		{method: "GET", pattern: "/organizations", h: handleListOrganizations},
 		{method: "POST", pattern: "/organizations", h: handleCreateOrganization, admin: admin},
+		{method: "GET", pattern: "/organizations/count", h: handleCountOrganizations},
 		{method: "GET", pattern: "/organizations/show_many", h: handleShowManyOrganizations},
 		{method: "GET", pattern: "/organizations/{id}", h: handleShowOrganization},
 		{method: "PUT", pattern: "/organizations/{id}", h: handleUpdateOrganization, admin: admin},
 		{method: "DELETE", pattern: "/organizations/{id}", h: handleDeleteOrganization, admin: admin},
 		{method: "GET", pattern: "/organizations/{id}/organization_memberships", h: handleListOrgMembershipsByOrg},
 		{method: "GET", pattern: "/organizations/{id}/users", h: handleListOrganizationUsers},
+		{method: "GET", pattern: "/organizations/{id}/users/count", h: handleCountOrganizationUsers},
 		{method: "GET", pattern: "/users/{id}/organizations", h: handleListUserOrganizations},
+		{method: "GET", pattern: "/users/{id}/organizations/count", h: handleCountUserOrganizations},
 
 		{method: "GET", pattern: "/organization_memberships", h: handleListOrgMemberships},
 		{method: "POST", pattern: "/organization_memberships", h: handleCreateOrgMembership},

@@ -416,27 +416,6 @@ func handleListDeletedUsers(c *call) {
 	})
 }
 
-func handleCountDeletedUsers(c *call) {
-	c.s.mu.RLock()
-	v := deletedSeq(c.s.st)
-	n := 0
-	for i := 0; i < v.n; i++ {
-		if v.keep(i) {
-			n++
-		}
-	}
-	c.s.mu.RUnlock()
-	w := jw{}
-	w.open()
-	w.key("count")
-	w.open()
-	w.i64("value", int64(n))
-	w.time("refreshed_at", c.nowUnix())
-	w.close()
-	w.close()
-	c.ok(http.StatusOK, w.b)
-}
-
 func handleShowDeletedUser(c *call) {
 	c.one(http.StatusOK, "deleted_user", func(st *store, w *jw) *apiError {
 		p := st.userPos(c.ids[0])

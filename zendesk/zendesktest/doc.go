@@ -70,11 +70,29 @@
 // account, so a faulted request has no effect (see FaultKind). Whether the
 // n-th eligible request fails, and how, depends only on (Faults.Seed, n).
 //
+// # Query parameters
+//
+// Each endpoint applies the query parameters listed above for it. Like
+// Zendesk, which ignores a parameter an endpoint does not take (a group
+// filter on /users lists every user), the simulator ignores the others and
+// answers as if they were absent. In particular GET /group_memberships and
+// /organization_memberships take no group_id, user_id or organization_id:
+// with one they list the whole account; the lists under a parent
+// (/groups/{id}/memberships, /users/{id}/group_memberships,
+// /organizations/{id}/organization_memberships...) are the way to filter.
+// So that a test can catch a client that believes it filtered, the answer to
+// a GET that carries any of include, sort, include_boundary_indicators,
+// include_item_cursors, brand_id, group_id, user_id or organization_id, none
+// of which the simulator applies anywhere, names them in the
+// Zendesk-Sim-Ignored-Params header (IgnoredParamsHeader) and in
+// RequestRecord.Ignored.
+//
 // # Not modelled
 //
-// Tickets and every other API area; custom-role permissions of agents (an
-// agent is an agent, whatever its role's manage_* flags); user identities,
-// photos, user and organization fields; the users bulk endpoints
+// Tickets and every other API area; sideloads (include=...), sort and
+// brands; custom-role permissions of agents (an agent is an agent, whatever
+// its role's manage_* flags); user identities, photos, user and
+// organization fields; the users bulk endpoints
 // (create_many, update_many, destroy_many); search beyond users; the
 // per-user update limit (5 per minute); the time-based incremental export;
 // updates of last_login_at by requests.

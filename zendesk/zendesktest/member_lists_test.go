@@ -320,3 +320,62 @@ func TestParentScopedListsUnknownParent(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountWideMembershipListsIgnoreParentFilters: the spec gives GET
+// /group_memberships and /organization_memberships no group_id, user_id or
+// organization_id parameter. The simulator answers as Zendesk does to a
+// parameter an endpoint does not take: it ignores it and lists the whole
+// account (the lists under a parent are the way to filter). It says so in
+// IgnoredParamsHeader and RequestRecord.Ignored, so that a test can catch a
+// client that believes it filtered.
+func TestAccountWideMembershipListsIgnoreParentFilters(t *testing.T) {
+	t.Parallel()
+	a := newMemberAccount(t)
+	c := a.c
+	for _, tc := range []struct {
+		path, key, query string
+		ignored          []string
+	}{
+		{"/api/v2/group_memberships", "group_memberships", fmt.Sprintf("group_id=%d", a.group.ID), []string{"group_id"}},
+		{"/api/v2/group_memberships", "group_memberships", fmt.Sprintf("user_id=%d&page[size]=2", a.agent.ID), []string{"user_id"}},
+		{"/api/v2/group_memberships", "group_memberships", "include=users,groups", []string{"include"}},
+		{"/api/v2/organization_memberships", "organization_memberships", fmt.Sprintf("organization_id=%d", a.org.ID), []string{"organization_id"}},
+		{"/api/v2/organization_memberships", "organization_memberships",
+			fmt.Sprintf("user_id=%d&organization_id=%d&per_page=2", a.agent.ID, a.otherOrg.ID), []string{"user_id", "organization_id"}},
+	} {
+		all := walkCursor(t, c, tc.path+"?page[size]=100", tc.key)
+		var got []map[string]any
+		var r response
+		if strings.Contains(tc.query, "per_page") { // offset: follow next_page
+			for next := tc.path + "?" + tc.query; next != ""; {
+				r = c.do("GET", next, nil)
+				page := r.json(t)
+				got = append(got, list(t, page, tc.key)...)
+				next, _ = page["next_page"].(string)
+			}
+		} else {
+			r = c.do("GET", tc.path+"?"+tc.query, nil)
+			if strings.Contains(tc.query, "page[size]") {
+				got = walkCursor(t, c, tc.path+"?"+tc.query, tc.key)
+			} else {
+				got = list(t, r.json(t), tc.key)
+			}
+		}
+		if diff := cmp.Diff(recordIDs(t, all), recordIDs(t, got)); diff != "" {
+			t.Errorf("%s?%s does not list the whole account (-want +got):\n%s", tc.path, tc.query, diff)
+		}
+		if h := r.header.Get(IgnoredParamsHeader); h != strings.Join(tc.ignored, ", ") {
+			t.Errorf("%s?%s: %s %q, want %q", tc.path, tc.query, IgnoredParamsHeader, h, strings.Join(tc.ignored, ", "))
+		}
+		if strings.Contains(string(r.body), `"users":`) {
+			t.Errorf("%s?%s: sideloaded users, which the simulator does not model", tc.path, tc.query)
+		}
+	}
+	log := a.s.RequestLog()
+	if last := log[len(log)-1]; !cmp.Equal(last.Ignored, []string{"user_id", "organization_id"}) {
+		t.Errorf("request log: Ignored %v, want [user_id organization_id]", last.Ignored)
+	}
+	if r := c.do("GET", "/api/v2/group_memberships", nil); r.header.Get(IgnoredParamsHeader) != "" {
+		t.Errorf("a request without ignored parameters has %s %q", IgnoredParamsHeader, r.header.Get(IgnoredParamsHeader))
+	}
+}

@@ -83,3 +83,21 @@ func BenchmarkRenderUserPage(b *testing.B) {
 		}
 	}
 }
+
+// hugeAccount is what `zendesk-sim -users 5000000` generates: the demo
+// account with five million end-users.
+var hugeAccount = func() AccountSpec {
+	a := DemoAccount()
+	a.EndUsers = 5_000_000
+	return a
+}()
+
+// BenchmarkGenerate5MUsers generates hugeAccount, the account whose
+// generation the command reports progress for. Run it with -benchtime=1x.
+func BenchmarkGenerate5MUsers(b *testing.B) {
+	for b.Loop() {
+		if _, err := generate(hugeAccount, PlanEnterprise, false, "owner@example.com"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package zendesktest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -91,7 +92,22 @@ var (
 	orgSuffixes = []string{"Ltd", "Inc", "GmbH", "SA", "BV", "LLC", "AB", "Oy"}
 	roleNames   = []string{"Staff", "Team Leader", "Advisor", "Light Agent", "Billing Specialist",
 		"Group Manager", "Contributor"}
+
+	// fullNames and emailPrefixes hold, for first name f and last name l at
+	// f*len(lastNames)+l, "First Last" and "first.last", so that generating
+	// a user allocates no name.
+	fullNames, emailPrefixes = nameTables()
 )
+
+func nameTables() (full, prefixes []string) {
+	for _, f := range firstNames {
+		for _, l := range lastNames {
+			full = append(full, f+" "+l)
+			prefixes = append(prefixes, strings.ToLower(f+"."+l))
+		}
+	}
+	return full, prefixes
+}
 
 // generate builds an account store from spec.
 func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string) (*store, error) {
@@ -155,7 +171,8 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	}
 
 	// Users: the owner first, then the other roles in a shuffled order.
-	roles := make([]Role, 0, spec.Admins+spec.Agents+spec.EndUsers)
+	roles := make([]Role, 1, 1+spec.Admins+spec.Agents+spec.EndUsers)
+	roles[0] = RoleAdmin // the owner
 	for range spec.Admins {
 		roles = append(roles, RoleAdmin)
 	}
@@ -165,30 +182,39 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	for range spec.EndUsers {
 		roles = append(roles, RoleEndUser)
 	}
-	rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
-	roles = append([]Role{RoleAdmin}, roles...)
+	others := roles[1:]
+	rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
 	total := len(roles)
 	st.users = make([]userRec, 0, total)
-	st.userGMs = make([][]int32, 0, total)
-	st.userOMs = make([][]int32, 0, total)
+	st.userGMs = make([][]int32, total)
+	st.userOMs = make([][]int32, total)
+	// Sized up front: growing maps of millions of keys is most of the cost.
+	st.byEmail = make(map[string]int32, total)
+	st.byExternalID = make(map[string]int32, total*3/10+1)
 	span := genEpoch - 86400*30 - genStart
 	var roleZipf *rand.Zipf
 	if spec.CustomRoles > 1 {
 		roleZipf = rand.NewZipf(rng, 1.3, 1, uint64(spec.CustomRoles-1))
 	}
+	var buf []byte
 	for i, role := range roles {
-		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
+		fi, li := rng.IntN(len(firstNames)), rng.IntN(len(lastNames))
+		// One allocation per email; names come from a table.
+		buf = append(append(buf[:0], emailPrefixes[fi*len(lastNames)+li]...), '.')
+		buf = append(strconv.AppendInt(buf, int64(i+1), 10), "@example.com"...)
 		u := userRec{
 			id:        userBase + int64(i) + 1,
-			name:      first + " " + last,
-			email:     strings.ToLower(first+"."+last) + "." + strconv.Itoa(i+1) + "@example.com",
+			name:      fullNames[fi*len(lastNames)+li],
+			email:     string(buf),
 			createdAt: genStart + span*int64(i)/int64(max(total, 1)) + rng.Int64N(600),
 			state:     userLive,
 			tags:      []string{},
 		}
+		key := u.email // generated emails are lower case
 		if i == 0 {
 			u.name, u.email, u.owner = "Account Owner", ownerEmail, true
 			u.createdAt = genStart - 86400
+			key = strings.ToLower(ownerEmail)
 		}
 		u.updatedAt = u.createdAt + rng.Int64N(genEpoch-u.createdAt)
 		if i > 0 && rng.IntN(10) < 3 {
@@ -208,12 +234,11 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			u.lastLoginAt = u.createdAt
 		}
 		st.users = append(st.users, u)
-		st.userGMs = append(st.userGMs, nil)
-		st.userOMs = append(st.userOMs, nil)
-		if _, dup := st.byEmail[strings.ToLower(u.email)]; dup {
+		n := len(st.byEmail)
+		st.byEmail[key] = int32(i) // one hash: a duplicate leaves the size unchanged
+		if len(st.byEmail) == n {
 			return nil, fmt.Errorf("duplicate generated email %q", u.email)
 		}
-		st.byEmail[strings.ToLower(u.email)] = int32(i)
 		if u.externalID != "" {
 			st.byExternalID[u.externalID] = int32(i)
 		}
@@ -229,18 +254,18 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	st.ownerPos = 0
 
 	// Soft-deleted and suspended users (never the owner).
-	var endUsers []int
+	endUsers := make([]int, 0, spec.EndUsers)
 	for i := 1; i < total; i++ {
 		if roles[i] == RoleEndUser {
 			endUsers = append(endUsers, i)
 		}
 	}
 	rng.Shuffle(len(endUsers), func(i, j int) { endUsers[i], endUsers[j] = endUsers[j], endUsers[i] })
-	deleted := map[int]bool{}
+	deleted := make([]bool, total)
 	for _, p := range endUsers[:spec.Deleted] {
 		deleted[p] = true
 	}
-	var candidates []int
+	candidates := make([]int, 0, total)
 	for i := 1; i < total; i++ {
 		if !deleted[i] {
 			candidates = append(candidates, i)
@@ -286,7 +311,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 
 	// Organization memberships, mostly end-users, skewed towards big organizations.
 	if spec.Organizations > 0 && spec.OrganizationMemberships > 0 {
-		var members []int
+		members := make([]int, 0, total)
 		for i := 1; i < total; i++ {
 			if (roles[i] == RoleEndUser || rng.IntN(10) == 0) && !deleted[i] {
 				members = append(members, i)
@@ -337,26 +362,20 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.users[p].updatedAt = at // touchUser may have clamped it to the log's last change
 	}
 
-	// The incremental export log: one change per user at updated_at.
-	st.changes = st.changes[:0]
-	order := make([]int32, total)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		ua, ub := st.users[a].updatedAt, st.users[b].updatedAt
-		if ua != ub {
-			if ua < ub {
-				return -1
-			}
-			return 1
-		}
-		return int(a - b)
-	})
+	// The incremental export log: one change per user at updated_at, in
+	// time order (ties by position).
 	st.changes = make([]userChange, total)
-	for i, p := range order {
-		st.changes[i] = userChange{ts: st.users[p].updatedAt, pos: p}
-		st.users[p].changeIdx = int32(i)
+	for i := range st.users {
+		st.changes[i] = userChange{ts: st.users[i].updatedAt, pos: int32(i)}
+	}
+	slices.SortFunc(st.changes, func(a, b userChange) int {
+		if a.ts != b.ts {
+			return cmp.Compare(a.ts, b.ts)
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	for i, ch := range st.changes {
+		st.users[ch.pos].changeIdx = int32(i)
 	}
 	return st, nil
 }

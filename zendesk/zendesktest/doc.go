@@ -47,6 +47,9 @@
 //
 // Start a server with NewServer, seed it with WithAccount (see AccountSpec and
 // DemoAccount) and point a client at Server.URL with Server.Credentials.
+// Millions of users take seconds to generate: WithGenerateProgress reports
+// how far generation has come, and GenerateNotes says where the account
+// differs from the AccountSpec (memberships it could not place) and why.
 // Stats, RequestLog and the state helpers (User, AddUser, Counts...) let tests
 // assert on what the client did.
 //

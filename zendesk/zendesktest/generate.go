@@ -109,8 +109,53 @@ func nameTables() (full, prefixes []string) {
 	return full, prefixes
 }
 
-// generate builds an account store from spec.
-func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string) (*store, error) {
+// GenerateProgress is how far the account generator has come, as reported
+// to a WithGenerateProgress callback.
+type GenerateProgress struct {
+	// Stage names what is being made: "groups", "organizations", "users",
+	// "group memberships", "organization memberships" or "export log" (the
+	// incremental export's index, sorted at the end).
+	Stage string
+	// Done of Total records of the stage are made. A stage starts with Done
+	// 0 and ends with Done == Total.
+	Done, Total int
+}
+
+// stage reports one stage of the generator: at its start, about every 1%,
+// and at its end.
+type stage struct {
+	f           func(GenerateProgress)
+	name        string
+	total, next int
+}
+
+func startStage(f func(GenerateProgress), name string, total int) *stage {
+	st := &stage{f: f, name: name, total: total}
+	if f != nil {
+		f(GenerateProgress{Stage: name, Total: total})
+		st.next = max(total/100, 1)
+	}
+	return st
+}
+
+// at reports done records, if a 1% step was passed.
+func (s *stage) at(done int) {
+	if s.f != nil && done >= s.next && done < s.total {
+		s.f(GenerateProgress{Stage: s.name, Done: done, Total: s.total})
+		s.next = done + max(s.total/100, 1)
+	}
+}
+
+// end reports the end of the stage with done records made, which become its total.
+func (s *stage) end(done int) {
+	if s.f != nil {
+		s.f(GenerateProgress{Stage: s.name, Done: done, Total: done})
+	}
+}
+
+// generate builds an account store from spec, reporting to progress (may
+// be nil). What it could not make as spec asked is in st.genNotes.
+func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string, progress func(GenerateProgress)) (*store, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -142,7 +187,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	}
 
 	// Groups; the first one is the default group.
+	stg := startStage(progress, "groups", spec.Groups)
 	for i := 0; i < spec.Groups; i++ {
+		stg.at(i)
 		name := groupNames[i%len(groupNames)]
 		if i >= len(groupNames) {
 			name += " " + strconv.Itoa(i/len(groupNames)+1)
@@ -151,9 +198,12 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		p := st.addGroup(name, name+" team", i%7 != 6, i == 0, at)
 		st.groups[p].updatedAt = at + rng.Int64N(genEpoch-at)
 	}
+	stg.end(spec.Groups)
 
 	// Organizations.
+	stg = startStage(progress, "organizations", spec.Organizations)
 	for i := 0; i < spec.Organizations; i++ {
+		stg.at(i)
 		name := orgWords[i%len(orgWords)] + " " + orgSuffixes[(i/len(orgWords))%len(orgSuffixes)]
 		if i >= len(orgWords)*len(orgSuffixes) {
 			name += " " + strconv.Itoa(i/(len(orgWords)*len(orgSuffixes))+1)
@@ -169,6 +219,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.orgs[p].domains = []string{strings.ToLower(strings.ReplaceAll(orgWords[i%len(orgWords)], " ", "")) + strconv.Itoa(i+1) + ".example"}
 		st.orgs[p].updatedAt = at + rng.Int64N(genEpoch-at)
 	}
+	stg.end(spec.Organizations)
 
 	// Users: the owner first, then the other roles in a shuffled order.
 	roles := make([]Role, 1, 1+spec.Admins+spec.Agents+spec.EndUsers)
@@ -197,7 +248,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		roleZipf = rand.NewZipf(rng, 1.3, 1, uint64(spec.CustomRoles-1))
 	}
 	var buf []byte
+	stg = startStage(progress, "users", total)
 	for i, role := range roles {
+		stg.at(i)
 		fi, li := rng.IntN(len(firstNames)), rng.IntN(len(lastNames))
 		// One allocation per email; names come from a table.
 		buf = append(append(buf[:0], emailPrefixes[fi*len(lastNames)+li]...), '.')
@@ -251,6 +304,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.users[i].role = RoleEndUser
 		st.setAccess(i, role, cr)
 	}
+	stg.end(total)
 	st.ownerPos = 0
 
 	// Soft-deleted and suspended users (never the owner).
@@ -278,6 +332,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 
 	// Group memberships: every agent and admin gets a default group (skewed
 	// towards a few big groups), then extra memberships up to the target.
+	if spec.Groups == 0 && spec.GroupMemberships > 0 {
+		st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d group memberships, made 0: there are no groups", spec.GroupMemberships))
+	}
 	if spec.Groups > 0 {
 		var staff []int
 		for i := range st.users {
@@ -285,6 +342,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 				staff = append(staff, i)
 			}
 		}
+		possible := len(staff) * spec.Groups
+		target := max(min(spec.GroupMemberships, possible), len(staff))
+		stg = startStage(progress, "group memberships", target)
 		zipf := rand.NewZipf(rng, 1.2, 2, uint64(spec.Groups-1))
 		addGM := func(up, gp int, isDefault bool) {
 			u, g := &st.users[up], &st.groups[gp]
@@ -294,10 +354,11 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 				u.defaultGroupID = g.id
 			}
 		}
-		for _, up := range staff {
+		for i, up := range staff {
+			stg.at(i)
 			addGM(up, int(zipf.Uint64()), true)
 		}
-		extra := min(spec.GroupMemberships, len(staff)*spec.Groups) - len(staff)
+		extra := min(spec.GroupMemberships, possible) - len(staff)
 		for attempts := 0; extra > 0 && attempts < 20*extra+1000; attempts++ {
 			up := staff[rng.IntN(len(staff))]
 			gp := int(zipf.Uint64())
@@ -306,10 +367,28 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			}
 			addGM(up, gp, false)
 			extra--
+			stg.at(len(st.gms))
+		}
+		made := len(st.gms)
+		stg.end(made)
+		if made != spec.GroupMemberships {
+			why := ""
+			switch {
+			case made > spec.GroupMemberships:
+				why = fmt.Sprintf("each of the %d agents and admins (the owner included) gets a default group", len(staff))
+			case spec.GroupMemberships > possible:
+				why = fmt.Sprintf("%d agents and admins (the owner included) in %d groups allow at most %d", len(staff), spec.Groups, possible)
+			default:
+				why = fmt.Sprintf("random placement gave up after %d attempts, the account being nearly full (%d possible)", 20*(target-len(staff))+1000, possible)
+			}
+			st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d group memberships, made %d: %s", spec.GroupMemberships, made, why))
 		}
 	}
 
 	// Organization memberships, mostly end-users, skewed towards big organizations.
+	if spec.Organizations == 0 && spec.OrganizationMemberships > 0 {
+		st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d organization memberships, made 0: there are no organizations", spec.OrganizationMemberships))
+	}
 	if spec.Organizations > 0 && spec.OrganizationMemberships > 0 {
 		members := make([]int, 0, total)
 		for i := 1; i < total; i++ {
@@ -323,6 +402,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			perUser = min(spec.Organizations, st.maxOrgsPerUser)
 		}
 		target := min(spec.OrganizationMemberships, len(members)*perUser)
+		stg = startStage(progress, "organization memberships", target)
 		rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
 		addOM := func(up, op int) {
 			u, o := &st.users[up], &st.orgs[op]
@@ -339,6 +419,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			if n == target {
 				break
 			}
+			stg.at(n)
 			addOM(up, int(zipf.Uint64()))
 			n++
 		}
@@ -348,8 +429,22 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			if len(st.userOMs[up]) >= perUser || st.findOM(up, st.orgs[op].id) >= 0 {
 				continue
 			}
+			stg.at(n)
 			addOM(up, op)
 			n++
+		}
+		stg.end(n)
+		if n != spec.OrganizationMemberships {
+			why := ""
+			switch {
+			case n < target:
+				why = fmt.Sprintf("random placement gave up after %d attempts, the account being nearly full (%d possible)", 20*target+1000, len(members)*perUser)
+			case multipleOrgs:
+				why = fmt.Sprintf("%d users may join organizations (the end-users not deleted and about one agent or admin in ten), each at most %d", len(members), perUser)
+			default:
+				why = fmt.Sprintf("%d users may join organizations (the end-users not deleted and about one agent or admin in ten), each only one while multiple organizations are off", len(members))
+			}
+			st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d organization memberships, made %d: %s", spec.OrganizationMemberships, n, why))
 		}
 	}
 
@@ -364,6 +459,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 
 	// The incremental export log: one change per user at updated_at, in
 	// time order (ties by position).
+	stg = startStage(progress, "export log", total)
 	st.changes = make([]userChange, total)
 	for i := range st.users {
 		st.changes[i] = userChange{ts: st.users[i].updatedAt, pos: int32(i)}
@@ -377,5 +473,6 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	for i, ch := range st.changes {
 		st.users[ch.pos].changeIdx = int32(i)
 	}
+	stg.end(total)
 	return st, nil
 }

@@ -94,7 +94,7 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.account != nil {
 		spec = *cfg.account
 	}
-	st, err := generate(spec, cfg.plan, cfg.multipleOrgs, creds.AdminEmail)
+	st, err := generate(spec, cfg.plan, cfg.multipleOrgs, creds.AdminEmail, cfg.progress)
 	if err != nil {
 		return nil, fmt.Errorf("zendesktest: generate account: %w", err)
 	}

@@ -131,22 +131,25 @@ func TestGenerationProgress(t *testing.T) {
 }
 
 // lineWriter collects output written from another goroutine and hands over
-// the first line that starts with prefix.
+// the first complete line that starts with prefix.
 type lineWriter struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
 	prefix string
-	found  chan string
+	found  chan string // buffered: receives the line once
+
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	sent bool
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf.Write(p)
-	for _, line := range strings.Split(w.buf.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, w.prefix); ok && w.found != nil {
+	lines := strings.Split(w.buf.String(), "\n")
+	for _, line := range lines[:len(lines)-1] { // complete lines only
+		if rest, ok := strings.CutPrefix(line, w.prefix); ok && !w.sent {
 			w.found <- rest
-			w.found = nil
+			w.sent = true
 		}
 	}
 	return len(p), nil

@@ -143,6 +143,10 @@
 //     cannot be deleted (422).
 //   - Updating a user's email is validated but does not change the primary
 //     email (Zendesk adds a secondary identity).
+//   - The ids of show_many and destroy_many are separated by commas
+//     (ids=1,2,3), as Zendesk documents. A repeated ids parameter (ids=1&ids=2,
+//     which the spec describes for DELETE /organization_memberships/
+//     destroy_many) answers 400 InvalidValue rather than act on one of them.
 //   - Malformed JSON bodies answer 400 {"error":"InvalidJSON"}; values of
 //     the wrong type answer 422 RecordInvalid; bad pagination parameters 400
 //     InvalidPaginationParameter.

@@ -229,7 +229,7 @@ func (k memberKind) createMany(c *call) {
 
 // destroyMany is DELETE /<many>/destroy_many?ids=...: a job removing each.
 func (k memberKind) destroyMany(c *call) {
-	ids, e := parseIDList(c.query("ids"), 100)
+	ids, e := c.idsParam(100)
 	if e != nil {
 		c.fail(e)
 		return

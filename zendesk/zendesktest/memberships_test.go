@@ -179,6 +179,64 @@ func TestBulkGroupMembershipJobs(t *testing.T) {
 	})
 }
 
+// TestOrganizationMembershipShowAndBulk: show one organization membership
+// (both paths), and create and destroy them in bulk as jobs, whose steps
+// follow the job delay on the fake clock of a synctest bubble.
+func TestOrganizationMembershipShowAndBulk(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 10 * time.Millisecond
+		s, _ := newPipedServer(t, WithJobDelay(delay), WithMultipleOrganizations(true))
+		c := admin(t, s)
+		u, _ := s.AddUser(UserSpec{Name: "Customer", Email: "cu@example.com"})
+		o1, o2 := s.AddOrganization("One"), s.AddOrganization("Two")
+		m := c.must(200, "POST", "/api/v2/organization_memberships/create_many", map[string]any{"organization_memberships": []any{
+			map[string]any{"user_id": u.ID, "organization_id": o1.ID},
+			map[string]any{"user_id": u.ID, "organization_id": orgBase + 999},
+			map[string]any{"user_id": u.ID, "organization_id": o2.ID},
+		}})
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		js := jobAt(c, m["job_status"].(map[string]any)["url"].(string))
+		res := js["results"].([]any)
+		if js["status"] != "completed" || len(res) != 3 || res[1].(map[string]any)["success"] != false {
+			t.Fatalf("create_many job: %v", js)
+		}
+		id1 := num(t, res[0].(map[string]any)["id"])
+		one := c.must(200, "GET", fmt.Sprintf("/api/v2/organization_memberships/%d", id1), nil)["organization_membership"].(map[string]any)
+		if num(t, one["organization_id"]) != o1.ID || one["default"] != true {
+			t.Errorf("show: %v", one)
+		}
+		c.must(200, "GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships/%d.json", u.ID, id1), nil)
+		wantError(t, c.do("GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships/%d", s.OwnerID(), id1), nil), 404, "RecordNotFound")
+
+		// The spec describes ids here as a repeated parameter, which the
+		// simulator refuses rather than act on one id of several; Zendesk
+		// documents ids=1,2,3, which the spec does not allow (so that request
+		// is left out of the contract check).
+		wantError(t, c.do("DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d&ids=%d", id1, omBase+999), nil), 400, "InvalidValue")
+		documented := &client{t: t, s: s, authz: c.authz, skipRecord: true}
+		d := documented.must(200, "DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d,%d", id1, omBase+999), nil)
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		js = jobAt(c, d["job_status"].(map[string]any)["url"].(string))
+		want := []any{
+			map[string]any{"id": float64(id1), "action": "delete", "status": "Deleted", "success": true},
+			map[string]any{"id": float64(omBase + 999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
+		}
+		if diff := cmp.Diff(want, js["results"]); diff != "" {
+			t.Errorf("destroy_many results (-want +got):\n%s", diff)
+		}
+		single := c.must(200, "DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d", omBase+998), nil)
+		if single["job_status"] == nil {
+			t.Errorf("destroy_many of one id: %v", single)
+		}
+		if oms := s.OrganizationMembershipsOf(u.ID); len(oms) != 1 || oms[0].OrganizationID != o2.ID {
+			t.Errorf("memberships left: %+v", oms)
+		}
+	})
+}
+
 func TestOrganizationMembershipsSingleOrg(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)

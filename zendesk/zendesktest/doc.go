@@ -21,10 +21,11 @@
 //     records; /users/search is offset-only;
 //   - the lists under a parent, each with both paginations and 404
 //     RecordNotFound for an unknown parent: /groups/{id}/users,
-//     /groups/{id}/memberships and /groups/{id}/memberships/assignable,
+//     /groups/{id}/memberships, /groups/{id}/memberships/assignable,
 //     /organizations/{id}/users, /organizations/{id}/organization_memberships,
-//     and /users/{id}/ group_memberships, organization_memberships, groups
-//     and organizations; also /group_memberships/assignable. The user lists
+//     /users/{id}/group_memberships, /users/{id}/organization_memberships,
+//     /users/{id}/groups and /users/{id}/organizations (and the account-wide
+//     /group_memberships/assignable). The user lists
 //     take the filters of GET /users (role, role[], permission_set,
 //     external_id), and /organizations/{id}/users its sort_by (id, name,
 //     created_at, updated_at) and sort_order; a user's organization
@@ -52,6 +53,16 @@
 // differs from the AccountSpec (memberships it could not place) and why.
 // Stats, RequestLog and the state helpers (User, AddUser, Counts...) let tests
 // assert on what the client did.
+//
+// # Tests that wait on time
+//
+// Latency, job delays, token expiry and rate-limit refills follow the time
+// package, so a simulator created inside a testing/synctest bubble runs on
+// the bubble's fake clock (WithClock sets another clock for what it
+// covers). Serve it there with New and Handler over an in-memory connection
+// (net.Pipe, for example through an http.Transport's DialContext): a
+// goroutine blocked on a loopback socket keeps the bubble's clock from
+// advancing.
 //
 // # Rate limits
 //

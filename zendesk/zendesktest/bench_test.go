@@ -17,7 +17,7 @@ var largeAccount = AccountSpec{Seed: 1, EndUsers: 97_000, Agents: 2_700, Admins:
 func BenchmarkGenerateLarge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := generate(largeAccount, PlanEnterprise, true, "owner@example.com"); err != nil {
+		if _, err := generate(largeAccount, PlanEnterprise, true, "owner@example.com", nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -25,7 +25,7 @@ func BenchmarkGenerateLarge(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	st, _ := generate(largeAccount, PlanEnterprise, true, "owner@example.com")
+	st, _ := generate(largeAccount, PlanEnterprise, true, "owner@example.com", nil)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-retained")
@@ -67,7 +67,7 @@ func BenchmarkServeUserPage(b *testing.B) {
 // BenchmarkRenderUserPage measures the simulator's own work for a page of
 // 100 users (no HTTP).
 func BenchmarkRenderUserPage(b *testing.B) {
-	st, err := generate(largeAccount, PlanEnterprise, false, "owner@example.com")
+	st, err := generate(largeAccount, PlanEnterprise, false, "owner@example.com", nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,6 +80,24 @@ func BenchmarkRenderUserPage(b *testing.B) {
 		w := jw{b: make([]byte, 0, 100<<10)}
 		for _, i := range idx {
 			st.writeUser(&w, "http://127.0.0.1:1/api/v2", i)
+		}
+	}
+}
+
+// hugeAccount is what `zendesk-sim -users 5000000` generates: the demo
+// account with five million end-users.
+var hugeAccount = func() AccountSpec {
+	a := DemoAccount()
+	a.EndUsers = 5_000_000
+	return a
+}()
+
+// BenchmarkGenerate5MUsers generates hugeAccount, the account whose
+// generation the command reports progress for. Run it with -benchtime=1x.
+func BenchmarkGenerate5MUsers(b *testing.B) {
+	for b.Loop() {
+		if _, err := generate(hugeAccount, PlanEnterprise, false, "owner@example.com", nil); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -34,6 +34,14 @@ func startSim(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
 	return srv
 }
 
+// startPipedSim is startSim on an in-memory network, for tests that run in a
+// testing/synctest bubble (see pipe_test.go); hc reaches the simulator, and
+// newClient(t, srv, zendesk.WithHTTPClient(hc)) gives a zendesk client for it.
+func startPipedSim(t testing.TB, opts ...zendesktest.Option) (srv *zendesktest.Server, hc *http.Client) {
+	t.Helper()
+	return zendesktest.NewPipedServer(t, append([]zendesktest.Option{zendesktest.WithRateLimit(fastLimit)}, opts...)...)
+}
+
 // newClient returns a client for srv with short retry waits, authenticated
 // as the account owner with the API token.
 func newClient(t testing.TB, srv *zendesktest.Server, opts ...zendesk.Option) *zendesk.Client {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/zgov-io/zgov/zendesk"
@@ -111,9 +112,13 @@ func TestClientSearchOffsetLimit(t *testing.T) {
 
 // TestClientIncrementalExport reads a two-page incremental export (1,000
 // users a page) within the export's own 10-a-minute budget.
+// The simulator's clock is fixed, so that "a start time less than a minute
+// old" does not depend on how long the test takes.
 func TestClientIncrementalExport(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 13, EndUsers: 1400, Agents: 10, Deleted: 5, Groups: 2}))
+	now := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+	srv := startSim(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 13, EndUsers: 1400, Agents: 10, Deleted: 5, Groups: 2}),
+		zendesktest.WithClock(func() time.Time { return now }))
 	// The client's own incremental budget (10 a minute, burst 1) would space
 	// the two requests six seconds apart; the simulator's bucket is what is
 	// under test here.
@@ -145,32 +150,35 @@ func TestClientIncrementalExport(t *testing.T) {
 	}
 
 	// A start time less than a minute old is refused with a typed 400.
-	_, err = zendesk.Collect(c.Users.IncrementalExport(ctx(t), time.Now()))
+	_, err = zendesk.Collect(c.Users.IncrementalExport(ctx(t), now.Add(-59*time.Second)))
 	apiError(t, err, http.StatusBadRequest)
 }
 
 // TestClientIncrementalBudget: the export has its own bucket of 10 a
 // minute. Spending it does not touch the account budget, and the eleventh
-// export request within the minute is throttled while other calls go on.
+// export request within the minute is throttled while other calls go on. It
+// runs in a synctest bubble: no token refills while the test sends.
 func TestClientIncrementalBudget(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 14, EndUsers: 20}))
-	// No retries: the 429 surfaces as a *RateLimitError instead of a wait.
-	c := newClient(t, srv, zendesk.WithIncrementalRateLimit(6000), zendesk.WithMaxRetries(0))
-	start := time.Unix(0, 0)
-	for i := range 10 {
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 14, EndUsers: 20}))
+		// No retries: the 429 surfaces as a *RateLimitError instead of a wait.
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc), zendesk.WithIncrementalRateLimit(6000), zendesk.WithMaxRetries(0))
+		start := time.Unix(0, 0)
+		for i := range 10 {
+			_, err := zendesk.Collect(c.Users.IncrementalExport(ctx(t), start))
+			must(t, err, fmt.Sprintf("export %d", i+1))
+		}
 		_, err := zendesk.Collect(c.Users.IncrementalExport(ctx(t), start))
-		must(t, err, fmt.Sprintf("export %d", i+1))
-	}
-	_, err := zendesk.Collect(c.Users.IncrementalExport(ctx(t), start))
-	var rle *zendesk.RateLimitError
-	if !errors.As(err, &rle) || rle.RetryAfter <= 0 {
-		t.Fatalf("11th export: %v, want a *RateLimitError with a Retry-After", err)
-	}
-	// The account budget is untouched by the export's.
-	_, _, err = c.Users.Me(ctx(t))
-	must(t, err, "Me after the export budget is spent")
-	if rl := c.RateLimit(); rl.Limit != fastLimit {
-		t.Errorf("account limit seen %d, want %d (the export budget is separate)", rl.Limit, fastLimit)
-	}
+		var rle *zendesk.RateLimitError
+		if !errors.As(err, &rle) || rle.RetryAfter != 6*time.Second {
+			t.Fatalf("11th export: %v, want a *RateLimitError asking for 6s (a token of 10 a minute)", err)
+		}
+		// The account budget is untouched by the export's.
+		_, _, err = c.Users.Me(ctx(t))
+		must(t, err, "Me after the export budget is spent")
+		if rl := c.RateLimit(); rl.Limit != fastLimit {
+			t.Errorf("account limit seen %d, want %d (the export budget is separate)", rl.Limit, fastLimit)
+		}
+	})
 }

@@ -5,20 +5,25 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/zgov-io/zgov/zendesk"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
 
+// The tests of this file run in a testing/synctest bubble: the simulator's
+// buckets refill and the client waits out Retry-After on the fake clock, so
+// what is throttled does not depend on how fast the machine sends requests.
+
 // drain spends n tokens of the simulator's account budget with
-// unauthenticated requests (every /api/v2 request spends one) and returns
-// the status of the last.
-func drain(t testing.TB, srv *zendesktest.Server, n int) int {
+// unauthenticated requests sent through hc (every /api/v2 request spends
+// one) and returns the status of the last.
+func drain(t testing.TB, srv *zendesktest.Server, hc *http.Client, n int) int {
 	t.Helper()
 	status := 0
 	for range n {
-		resp, err := http.Get(srv.URL + "/api/v2/users/me")
+		resp, err := hc.Get(srv.URL + "/api/v2/users/me")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,86 +38,98 @@ func drain(t testing.TB, srv *zendesktest.Server, n int) int {
 // concurrent calls is then not throttled.
 func TestClientAdoptsAdvertisedRateLimit(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t, zendesktest.WithRateLimit(120))
-	c := newClient(t, srv)
-	_, _, err := c.Users.Me(ctx(t))
-	must(t, err, "first call")
-	rl := c.RateLimit()
-	if rl.Limit != 120 || rl.PacingPerMinute != 120 {
-		t.Fatalf("after one response: limit %d pacing %v, want 120 and 120", rl.Limit, rl.PacingPerMinute)
-	}
-	if rl.Remaining != 119 {
-		t.Errorf("remaining %d, want 119", rl.Remaining)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t, zendesktest.WithRateLimit(120))
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc))
+		_, _, err := c.Users.Me(ctx(t))
+		must(t, err, "first call")
+		rl := c.RateLimit()
+		if rl.Limit != 120 || rl.PacingPerMinute != 120 {
+			t.Fatalf("after one response: limit %d pacing %v, want 120 and 120", rl.Limit, rl.PacingPerMinute)
+		}
+		if rl.Remaining != 119 {
+			t.Errorf("remaining %d, want 119", rl.Remaining)
+		}
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for range 8 {
-		wg.Go(func() {
-			_, err := zendesk.Collect(c.Groups.List(ctx(t)))
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		must(t, err, "burst")
-	}
-	if st := srv.Stats(); st.Throttled != 0 {
-		t.Errorf("simulator throttled %d requests", st.Throttled)
-	}
-	if rl := c.RateLimit(); rl.Throttled != 0 || rl.Limit != 120 || rl.PacingPerMinute > 120 {
-		t.Errorf("client: %+v, want no 429s at a pace of at most 120", rl)
-	}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for range 8 {
+			wg.Go(func() {
+				_, err := zendesk.Collect(c.Groups.List(ctx(t)))
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			must(t, err, "burst")
+		}
+		if st := srv.Stats(); st.Throttled != 0 {
+			t.Errorf("simulator throttled %d requests", st.Throttled)
+		}
+		if rl := c.RateLimit(); rl.Throttled != 0 || rl.Limit != 120 || rl.PacingPerMinute > 120 {
+			t.Errorf("client: %+v, want no 429s at a pace of at most 120", rl)
+		}
+	})
 }
 
 // TestClientRateLimitWithoutHeaders: a simulator that advertises nothing
-// throttles the client, which waits out each Retry-After and completes.
+// throttles the client, which waits out the Retry-After and completes. With
+// two tokens left (120 a minute refill 2 a second), pages 1 and 2 pass, page
+// 3 gets a 429 asking for 1s, and after that second pages 3 and 4 pass.
 func TestClientRateLimitWithoutHeaders(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t, zendesktest.WithRateLimit(120), zendesktest.WithAdvertiseRateLimit(false),
-		zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 41, EndUsers: 30}))
-	drain(t, srv, 118) // two tokens left (plus what refills meanwhile)
-	c := newClient(t, srv, zendesk.WithPageSize(10))
-	users, err := zendesk.Collect(c.Users.List(ctx(t), nil))
-	must(t, err, "list while throttled")
-	if len(users) != 31 || !sortedIDs(ids(users, userID)) {
-		t.Errorf("listed %d users, want 31 in order", len(users))
-	}
-	st := srv.Stats()
-	if st.Throttled == 0 {
-		t.Fatal("the simulator throttled nothing: the test did not exercise Retry-After")
-	}
-	rl := c.RateLimit()
-	if rl.Throttled != int64(st.Throttled) {
-		t.Errorf("client counted %d 429s, simulator sent %d", rl.Throttled, st.Throttled)
-	}
-	if rl.Limit != 0 || rl.Remaining != -1 {
-		t.Errorf("client learned limit %d remaining %d from a server that advertises none", rl.Limit, rl.Remaining)
-	}
-	if n := requestsTo(srv, "GET /api/v2/users"); n != 4+st.Throttled {
-		t.Errorf("%d list requests, want 4 pages + %d retries", n, st.Throttled)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t, zendesktest.WithRateLimit(120), zendesktest.WithAdvertiseRateLimit(false),
+			zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 41, EndUsers: 30}))
+		drain(t, srv, hc, 118) // two tokens left: no time passes in the bubble
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc), zendesk.WithPageSize(10))
+		start := time.Now()
+		users, err := zendesk.Collect(c.Users.List(ctx(t), nil))
+		must(t, err, "list while throttled")
+		if len(users) != 31 || !sortedIDs(ids(users, userID)) {
+			t.Errorf("listed %d users, want 31 in order", len(users))
+		}
+		st := srv.Stats()
+		if st.Throttled != 1 {
+			t.Fatalf("the simulator throttled %d requests, want 1 (page 3, once)", st.Throttled)
+		}
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("listing took %v, less than the 1s Retry-After", d)
+		}
+		rl := c.RateLimit()
+		if rl.Throttled != int64(st.Throttled) {
+			t.Errorf("client counted %d 429s, simulator sent %d", rl.Throttled, st.Throttled)
+		}
+		if rl.Limit != 0 || rl.Remaining != -1 {
+			t.Errorf("client learned limit %d remaining %d from a server that advertises none", rl.Limit, rl.Remaining)
+		}
+		if n := requestsTo(srv, "GET /api/v2/users"); n != 4+st.Throttled {
+			t.Errorf("%d list requests, want 4 pages + %d retries", n, st.Throttled)
+		}
+	})
 }
 
 // TestClientRateLimitAboveCap: a 429 whose Retry-After exceeds the client's
 // cap comes back at once as a *RateLimitError.
 func TestClientRateLimitAboveCap(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t, zendesktest.WithRateLimit(6))
-	if status := drain(t, srv, 7); status != http.StatusTooManyRequests {
-		t.Fatalf("drain ended with %d, want 429", status)
-	}
-	c := newClient(t, srv, zendesk.WithRetryAfterCap(time.Second))
-	_, _, err := c.Users.Me(ctx(t))
-	var rle *zendesk.RateLimitError
-	if !errors.As(err, &rle) {
-		t.Fatalf("%v, want a *RateLimitError", err)
-	}
-	if rle.RetryAfter <= time.Second || rle.StatusCode != http.StatusTooManyRequests || !zendesk.IsRateLimited(err) {
-		t.Errorf("RateLimitError %+v: want a 429 with Retry-After above the 1s cap", rle)
-	}
-	if n := c.RequestCount(); n != 1 {
-		t.Errorf("%d attempts, want 1", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t, zendesktest.WithRateLimit(6))
+		if status := drain(t, srv, hc, 7); status != http.StatusTooManyRequests {
+			t.Fatalf("drain ended with %d, want 429", status)
+		}
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc), zendesk.WithRetryAfterCap(time.Second))
+		_, _, err := c.Users.Me(ctx(t))
+		var rle *zendesk.RateLimitError
+		if !errors.As(err, &rle) {
+			t.Fatalf("%v, want a *RateLimitError", err)
+		}
+		if rle.RetryAfter != 10*time.Second || rle.StatusCode != http.StatusTooManyRequests || !zendesk.IsRateLimited(err) {
+			t.Errorf("RateLimitError %+v: want a 429 with Retry-After 10s (a token of 6 a minute), above the 1s cap", rle)
+		}
+		if n := c.RequestCount(); n != 1 {
+			t.Errorf("%d attempts, want 1", n)
+		}
+	})
 }

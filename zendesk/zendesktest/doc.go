@@ -19,6 +19,24 @@
 //     meta and links with absolute URLs built from the request's Host) and
 //     offset pagination (page, per_page, count) that answers 400 past 10,000
 //     records; /users/search is offset-only;
+//   - the lists under a parent, each with both paginations and 404
+//     RecordNotFound for an unknown parent: /groups/{id}/users,
+//     /groups/{id}/memberships, /groups/{id}/memberships/assignable,
+//     /organizations/{id}/users, /organizations/{id}/organization_memberships,
+//     /users/{id}/group_memberships, /users/{id}/organization_memberships,
+//     /users/{id}/groups and /users/{id}/organizations (and the account-wide
+//     /group_memberships/assignable). The user lists
+//     take the filters of GET /users (role, role[], permission_set,
+//     external_id), and /organizations/{id}/users its sort_by (id, name,
+//     created_at, updated_at) and sort_order; a user's organization
+//     memberships come default first, then by organization name;
+//   - the counts clients size their work with, {"count":{"value":N,
+//     "refreshed_at":...}}: /users/count (role, role[], permission_set),
+//     /groups/count, /organizations/count, /deleted_users/count,
+//     /groups/{id}/users/count and /organizations/{id}/users/count (role,
+//     role[], permission_set), /users/{id}/groups/count and
+//     /users/{id}/organizations/count; each value is the number of records
+//     the matching list returns;
 //   - agents-only group membership, duplicate-membership 422s, default
 //     group and default organization promotion, the multiple-organizations
 //     setting (at most 300 per user), soft then permanent user deletion,
@@ -30,8 +48,21 @@
 //
 // Start a server with NewServer, seed it with WithAccount (see AccountSpec and
 // DemoAccount) and point a client at Server.URL with Server.Credentials.
+// Millions of users take seconds to generate: WithGenerateProgress reports
+// how far generation has come, and GenerateNotes says where the account
+// differs from the AccountSpec (memberships it could not place) and why.
 // Stats, RequestLog and the state helpers (User, AddUser, Counts...) let tests
 // assert on what the client did.
+//
+// # Tests that wait on time
+//
+// Latency, job delays, token expiry and rate-limit refills follow the time
+// package, so a simulator created inside a testing/synctest bubble runs on
+// the bubble's fake clock (WithClock sets another clock for what it
+// covers). Serve it there with New and Handler over an in-memory connection
+// (net.Pipe, for example through an http.Transport's DialContext): a
+// goroutine blocked on a loopback socket keeps the bubble's clock from
+// advancing.
 //
 // # Rate limits
 //
@@ -53,11 +84,29 @@
 // account, so a faulted request has no effect (see FaultKind). Whether the
 // n-th eligible request fails, and how, depends only on (Faults.Seed, n).
 //
+// # Query parameters
+//
+// Each endpoint applies the query parameters listed above for it. Like
+// Zendesk, which ignores a parameter an endpoint does not take (a group
+// filter on /users lists every user), the simulator ignores the others and
+// answers as if they were absent. In particular GET /group_memberships and
+// /organization_memberships take no group_id, user_id or organization_id:
+// with one they list the whole account; the lists under a parent
+// (/groups/{id}/memberships, /users/{id}/group_memberships,
+// /organizations/{id}/organization_memberships...) are the way to filter.
+// So that a test can catch a client that believes it filtered, the answer to
+// a GET that carries any of include, sort, include_boundary_indicators,
+// include_item_cursors, brand_id, group_id, user_id or organization_id, none
+// of which the simulator applies anywhere, names them in the
+// Zendesk-Sim-Ignored-Params header (IgnoredParamsHeader) and in
+// RequestRecord.Ignored.
+//
 // # Not modelled
 //
-// Tickets and every other API area; custom-role permissions of agents (an
-// agent is an agent, whatever its role's manage_* flags); user identities,
-// photos, user and organization fields; the users bulk endpoints
+// Tickets and every other API area; sideloads (include=...), sort and
+// brands; custom-role permissions of agents (an agent is an agent, whatever
+// its role's manage_* flags); user identities, photos, user and
+// organization fields; the users bulk endpoints
 // (create_many, update_many, destroy_many); search beyond users; the
 // per-user update limit (5 per minute); the time-based incremental export;
 // updates of last_login_at by requests.
@@ -84,6 +133,17 @@
 //     422 instead). Turning the setting off keeps existing memberships.
 //   - Ids in a membership body that name no live user, group or organization
 //     answer 422 RecordInvalid; unknown ids in the path answer 404.
+//   - /groups/{id}/users and /organizations/{id}/users list the members in
+//     the order they joined (membership ids) unless sort_by is given; names
+//     sort ignoring ASCII case. A deleted group lists no users; a deleted
+//     organization is not found.
+//   - Counts are exact and refreshed_at is the simulator's clock (Zendesk
+//     refreshes counts above 100,000 once a day and may then answer a
+//     capped value with refreshed_at null). /groups/count counts deleted
+//     groups, as GET /groups lists them.
+//   - An "assignable" group membership is one whose user may be assigned
+//     tickets: live, not suspended, and an admin or an agent that is not a
+//     light agent (role_type 1) or a contributor (3).
 //   - A soft-deleted user is still shown by GET /users/{id} (active:false)
 //     but not listed; its email and external_id are freed. DELETE
 //     /deleted_users/{id} of a live user answers 404; a second permanent
@@ -94,6 +154,10 @@
 //     cannot be deleted (422).
 //   - Updating a user's email is validated but does not change the primary
 //     email (Zendesk adds a secondary identity).
+//   - The ids of show_many and destroy_many are separated by commas
+//     (ids=1,2,3), as Zendesk documents. A repeated ids parameter (ids=1&ids=2,
+//     which the spec describes for DELETE /organization_memberships/
+//     destroy_many) answers 400 InvalidValue rather than act on one of them.
 //   - Malformed JSON bodies answer 400 {"error":"InvalidJSON"}; values of
 //     the wrong type answer 422 RecordInvalid; bad pagination parameters 400
 //     InvalidPaginationParameter.

@@ -3,13 +3,41 @@ package zendesktest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
-	"time"
+	"testing/synctest"
+
+	"github.com/zgov-io/zgov/internal/contract"
 )
+
+// fixturesDir returns the folder of real Zendesk payloads, or skips the test
+// when it is absent (a clone without the API material beside it): only the
+// tests that compare with real payloads skip.
+func fixturesDir(t testing.TB) string {
+	t.Helper()
+	dir, ok := contract.FixturesDir()
+	if !ok {
+		t.Skip(contract.Where())
+	}
+	return dir
+}
+
+// readFixture reads a real payload (rel is relative to the fixtures folder),
+// skipping the test when the payloads are absent and failing it when the
+// folder is there but the file is not.
+func readFixture(t testing.TB, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixturesDir(t), rel))
+	if err != nil {
+		t.Fatalf("real payload: %v", err)
+	}
+	return b
+}
 
 // jsonKind names a JSON value's type; null is compatible with anything
 // (Zendesk's nullable fields).
@@ -35,9 +63,6 @@ func jsonKind(v any) string {
 func fixtureObject(t *testing.T, rel, path string) map[string]any {
 	t.Helper()
 	b := readFixture(t, rel)
-	if b == nil {
-		return nil
-	}
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		t.Fatalf("%s: %v", rel, err)
@@ -113,12 +138,17 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// TestPayloadShapesMatchFixtures runs in a synctest bubble so that the bulk
+// job it reads has finished when the fake clock says so, however busy the
+// machine.
 func TestPayloadShapesMatchFixtures(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(fixtureDir); err != nil {
-		t.Skipf("shared fixtures not found at %s; skipping shape comparison", filepath.Clean(fixtureDir))
-	}
-	s := newServer(t, WithAccount(DemoAccount()), WithJobDelay(0))
+	fixturesDir(t) // skips the test without the real payloads
+	synctest.Test(t, testPayloadShapes)
+}
+
+func testPayloadShapes(t *testing.T) {
+	s, _ := newPipedServer(t, WithAccount(DemoAccount()), WithJobDelay(0))
 	c := admin(t, s)
 	users := list(t, c.must(200, "GET", "/api/v2/users?role=agent", nil), "users")
 	var withRole map[string]any
@@ -179,13 +209,10 @@ func TestPayloadShapesMatchFixtures(t *testing.T) {
 
 	// Job status, from a finished bulk delete.
 	jm := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d", gmBase+1), nil)
-	var js map[string]any
-	for i := 0; i < 100; i++ {
-		js = c.must(200, "GET", jm["job_status"].(map[string]any)["url"].(string), nil)["job_status"].(map[string]any)
-		if js["status"] == "completed" {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
+	synctest.Wait() // the worker has run the job (no delay) and waits for the next
+	js := jobAt(c, jm["job_status"].(map[string]any)["url"].(string))
+	if js["status"] != "completed" {
+		t.Fatalf("job status %v, want completed", js["status"])
 	}
 	compareShape(t, "job_status", js, []map[string]any{
 		fixtureObject(t, "oas-examples/ShowJobStatus__200__ShowJobStatusResponseExample.json", "job_status"),
@@ -219,4 +246,105 @@ func TestPayloadShapesMatchFixtures(t *testing.T) {
 	anon := &client{t: t, s: s}
 	compareShape(t, "401", anon.do("GET", "/api/v2/users/me", nil).json(t),
 		[]map[string]any{fixtureObject(t, "aaronellington-zendesk-go/tickets/show_401.json", "")}, nil, nil)
+}
+
+// TestFixturesFollowAPIDir: the tests that need real payloads find them
+// through contract.Dir ($ZGOV_ZENDESK_API_DIR or ../shared), and skip, rather
+// than read another folder or fail, when they are absent there.
+func TestFixturesFollowAPIDir(t *testing.T) {
+	t.Setenv(contract.EnvDir, t.TempDir()) // an empty folder: no payloads
+	var inner *testing.T
+	ran := false
+	t.Run("needs real payloads", func(t *testing.T) {
+		inner = t
+		readFixture(t, "aaronellington-zendesk-go/organization_membership/create_422.json")
+		ran = true
+	})
+	if ran || !inner.Skipped() {
+		t.Errorf("a test that needs real payloads ran (%v) or did not skip (skipped %v) without them", ran, inner.Skipped())
+	}
+}
+
+// TestParentListShapesMatchFixtures: the lists under a parent answer the
+// records and envelopes of the real payloads.
+func TestParentListShapesMatchFixtures(t *testing.T) {
+	t.Parallel()
+	fixturesDir(t) // skips the test without the real payloads
+	s := newServer(t, WithAccount(DemoAccount()))
+	c := admin(t, s)
+	userFixtures := []map[string]any{
+		fixtureObject(t, "aaronellington-zendesk-go/users/show_200.json", "user"),
+		fixtureObject(t, "aaronellington-zendesk-go/users/create_201.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/user.json", "user"),
+		fixtureObject(t, "nukosuke-go-zendesk/GET/users.json", "users.0"),
+	}
+	cursorFixture := fixtureObject(t, "aaronellington-zendesk-go/organization_membership/list_page1_200.json", "")
+	offsetFixture := fixtureObject(t, "nukosuke-go-zendesk/GET/users.json", "")
+	// cursorEnvelope checks a cursor page of key: that key, then meta and
+	// links shaped as in the real cursor page.
+	cursorEnvelope := func(what string, page map[string]any, key string) {
+		t.Helper()
+		if len(page) != 3 || page[key] == nil {
+			t.Errorf("%s: keys %v, want %s, meta and links", what, slices.Sorted(maps.Keys(page)), key)
+		}
+		for _, k := range []string{"meta", "links"} {
+			ours, _ := page[k].(map[string]any)
+			compareShape(t, what+"."+k, ours, []map[string]any{cursorFixture[k].(map[string]any)}, nil, nil)
+		}
+	}
+
+	orgUsers := fmt.Sprintf("/api/v2/organizations/%d/users", orgBase+1)
+	page := c.must(200, "GET", orgUsers+"?page[size]=2", nil)
+	cursorEnvelope("organization users", page, "users")
+	for _, u := range list(t, page, "users") {
+		compareShape(t, "organization user", u, userFixtures, nil, nil)
+	}
+	compareShape(t, "organization users offset envelope", c.must(200, "GET", orgUsers+"?per_page=1", nil),
+		[]map[string]any{offsetFixture}, nil, nil)
+	compareShape(t, "group users offset envelope", c.must(200, "GET", fmt.Sprintf("/api/v2/groups/%d/users?per_page=1", groupBase+1), nil),
+		[]map[string]any{offsetFixture}, nil, nil)
+
+	assignable := c.must(200, "GET", "/api/v2/group_memberships/assignable?page[size]=2", nil)
+	cursorEnvelope("assignable group memberships", assignable, "group_memberships")
+	for _, m := range list(t, assignable, "group_memberships") {
+		compareShape(t, "assignable group membership", m, []map[string]any{
+			fixtureObject(t, "aaronellington-zendesk-go/group_membership/create_200.json", "group_membership"),
+			fixtureObject(t, "oas-examples/ListAssignableGroupMemberships__200__GroupMembershipsResponseExample.json", "group_memberships.0"),
+		}, nil, nil)
+	}
+
+	oms := s.OrganizationMembershipsOf(userBase + 2)
+	for u := int64(2); len(oms) == 0 && u < 40; u++ {
+		oms = s.OrganizationMembershipsOf(userBase + u)
+	}
+	if len(oms) == 0 {
+		t.Fatal("demo account has no organization member")
+	}
+	userOMs := c.must(200, "GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships", oms[0].UserID), nil)
+	for _, m := range list(t, userOMs, "organization_memberships") {
+		compareShape(t, "user organization membership", m, []map[string]any{
+			fixtureObject(t, "aaronellington-zendesk-go/organization_membership/show_200.json", "organization_membership"),
+			fixtureObject(t, "oas-examples/ListUserOrganizationMemberships__200__OrganizationMembershipsResponseExample.json", "organization_memberships.0"),
+		}, nil, nil)
+	}
+}
+
+// TestCountShapesMatchFixtures: the count endpoints answer the shape of the
+// spec's count examples.
+func TestCountShapesMatchFixtures(t *testing.T) {
+	t.Parallel()
+	fixturesDir(t) // skips the test without the real payloads
+	s := newServer(t, WithAccount(DemoAccount()))
+	c := admin(t, s)
+	fixtures := []map[string]any{
+		fixtureObject(t, "oas-examples/CountDeletedUsers__200__DeletedUsersCountResponseExample.json", ""),
+		fixtureObject(t, "oas-examples/CountUserGroups__200__GroupsCountResponseExample.json", ""),
+		fixtureObject(t, "oas-examples/CountUserOrganizations__200__CountOrganizationsResponseExample.json", ""),
+	}
+	for _, p := range []string{"/api/v2/users/count", "/api/v2/groups/count", "/api/v2/organizations/count",
+		fmt.Sprintf("/api/v2/groups/%d/users/count", groupBase+1), fmt.Sprintf("/api/v2/organizations/%d/users/count", orgBase+1),
+		fmt.Sprintf("/api/v2/users/%d/groups/count", userBase+1), fmt.Sprintf("/api/v2/users/%d/organizations/count", userBase+1),
+		"/api/v2/deleted_users/count"} {
+		compareShape(t, p, c.must(200, "GET", p, nil), fixtures, nil, nil)
+	}
 }

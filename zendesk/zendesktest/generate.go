@@ -1,6 +1,7 @@
 package zendesktest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -91,10 +92,70 @@ var (
 	orgSuffixes = []string{"Ltd", "Inc", "GmbH", "SA", "BV", "LLC", "AB", "Oy"}
 	roleNames   = []string{"Staff", "Team Leader", "Advisor", "Light Agent", "Billing Specialist",
 		"Group Manager", "Contributor"}
+
+	// fullNames and emailPrefixes hold, for first name f and last name l at
+	// f*len(lastNames)+l, "First Last" and "first.last", so that generating
+	// a user allocates no name.
+	fullNames, emailPrefixes = nameTables()
 )
 
-// generate builds an account store from spec.
-func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string) (*store, error) {
+func nameTables() (full, prefixes []string) {
+	for _, f := range firstNames {
+		for _, l := range lastNames {
+			full = append(full, f+" "+l)
+			prefixes = append(prefixes, strings.ToLower(f+"."+l))
+		}
+	}
+	return full, prefixes
+}
+
+// GenerateProgress is how far the account generator has come, as reported
+// to a WithGenerateProgress callback.
+type GenerateProgress struct {
+	// Stage names what is being made: "groups", "organizations", "users",
+	// "group memberships", "organization memberships" or "export log" (the
+	// incremental export's index, sorted at the end).
+	Stage string
+	// Done of Total records of the stage are made. A stage starts with Done
+	// 0 and ends with Done == Total.
+	Done, Total int
+}
+
+// stage reports one stage of the generator: at its start, about every 1%,
+// and at its end.
+type stage struct {
+	f           func(GenerateProgress)
+	name        string
+	total, next int
+}
+
+func startStage(f func(GenerateProgress), name string, total int) *stage {
+	st := &stage{f: f, name: name, total: total}
+	if f != nil {
+		f(GenerateProgress{Stage: name, Total: total})
+		st.next = max(total/100, 1)
+	}
+	return st
+}
+
+// at reports done records, if a 1% step was passed.
+func (s *stage) at(done int) {
+	if s.f != nil && done >= s.next && done < s.total {
+		s.f(GenerateProgress{Stage: s.name, Done: done, Total: s.total})
+		s.next = done + max(s.total/100, 1)
+	}
+}
+
+// end reports the end of the stage with done records made, which become its total.
+func (s *stage) end(done int) {
+	if s.f != nil {
+		s.f(GenerateProgress{Stage: s.name, Done: done, Total: done})
+	}
+}
+
+// generate builds an account store from spec, reporting to progress (may
+// be nil). What it could not make as spec asked is in st.genNotes.
+func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string, progress func(GenerateProgress)) (*store, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -126,7 +187,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	}
 
 	// Groups; the first one is the default group.
+	stg := startStage(progress, "groups", spec.Groups)
 	for i := 0; i < spec.Groups; i++ {
+		stg.at(i)
 		name := groupNames[i%len(groupNames)]
 		if i >= len(groupNames) {
 			name += " " + strconv.Itoa(i/len(groupNames)+1)
@@ -135,9 +198,12 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		p := st.addGroup(name, name+" team", i%7 != 6, i == 0, at)
 		st.groups[p].updatedAt = at + rng.Int64N(genEpoch-at)
 	}
+	stg.end(spec.Groups)
 
 	// Organizations.
+	stg = startStage(progress, "organizations", spec.Organizations)
 	for i := 0; i < spec.Organizations; i++ {
+		stg.at(i)
 		name := orgWords[i%len(orgWords)] + " " + orgSuffixes[(i/len(orgWords))%len(orgSuffixes)]
 		if i >= len(orgWords)*len(orgSuffixes) {
 			name += " " + strconv.Itoa(i/(len(orgWords)*len(orgSuffixes))+1)
@@ -153,9 +219,11 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.orgs[p].domains = []string{strings.ToLower(strings.ReplaceAll(orgWords[i%len(orgWords)], " ", "")) + strconv.Itoa(i+1) + ".example"}
 		st.orgs[p].updatedAt = at + rng.Int64N(genEpoch-at)
 	}
+	stg.end(spec.Organizations)
 
 	// Users: the owner first, then the other roles in a shuffled order.
-	roles := make([]Role, 0, spec.Admins+spec.Agents+spec.EndUsers)
+	roles := make([]Role, 1, 1+spec.Admins+spec.Agents+spec.EndUsers)
+	roles[0] = RoleAdmin // the owner
 	for range spec.Admins {
 		roles = append(roles, RoleAdmin)
 	}
@@ -165,30 +233,41 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 	for range spec.EndUsers {
 		roles = append(roles, RoleEndUser)
 	}
-	rng.Shuffle(len(roles), func(i, j int) { roles[i], roles[j] = roles[j], roles[i] })
-	roles = append([]Role{RoleAdmin}, roles...)
+	others := roles[1:]
+	rng.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
 	total := len(roles)
 	st.users = make([]userRec, 0, total)
-	st.userGMs = make([][]int32, 0, total)
-	st.userOMs = make([][]int32, 0, total)
+	st.userGMs = make([][]int32, total)
+	st.userOMs = make([][]int32, total)
+	// Sized up front: growing maps of millions of keys is most of the cost.
+	st.byEmail = make(map[string]int32, total)
+	st.byExternalID = make(map[string]int32, total*3/10+1)
 	span := genEpoch - 86400*30 - genStart
 	var roleZipf *rand.Zipf
 	if spec.CustomRoles > 1 {
 		roleZipf = rand.NewZipf(rng, 1.3, 1, uint64(spec.CustomRoles-1))
 	}
+	var buf []byte
+	stg = startStage(progress, "users", total)
 	for i, role := range roles {
-		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
+		stg.at(i)
+		fi, li := rng.IntN(len(firstNames)), rng.IntN(len(lastNames))
+		// One allocation per email; names come from a table.
+		buf = append(append(buf[:0], emailPrefixes[fi*len(lastNames)+li]...), '.')
+		buf = append(strconv.AppendInt(buf, int64(i+1), 10), "@example.com"...)
 		u := userRec{
 			id:        userBase + int64(i) + 1,
-			name:      first + " " + last,
-			email:     strings.ToLower(first+"."+last) + "." + strconv.Itoa(i+1) + "@example.com",
+			name:      fullNames[fi*len(lastNames)+li],
+			email:     string(buf),
 			createdAt: genStart + span*int64(i)/int64(max(total, 1)) + rng.Int64N(600),
 			state:     userLive,
 			tags:      []string{},
 		}
+		key := u.email // generated emails are lower case
 		if i == 0 {
 			u.name, u.email, u.owner = "Account Owner", ownerEmail, true
 			u.createdAt = genStart - 86400
+			key = strings.ToLower(ownerEmail)
 		}
 		u.updatedAt = u.createdAt + rng.Int64N(genEpoch-u.createdAt)
 		if i > 0 && rng.IntN(10) < 3 {
@@ -208,12 +287,11 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			u.lastLoginAt = u.createdAt
 		}
 		st.users = append(st.users, u)
-		st.userGMs = append(st.userGMs, nil)
-		st.userOMs = append(st.userOMs, nil)
-		if _, dup := st.byEmail[strings.ToLower(u.email)]; dup {
+		n := len(st.byEmail)
+		st.byEmail[key] = int32(i) // one hash: a duplicate leaves the size unchanged
+		if len(st.byEmail) == n {
 			return nil, fmt.Errorf("duplicate generated email %q", u.email)
 		}
-		st.byEmail[strings.ToLower(u.email)] = int32(i)
 		if u.externalID != "" {
 			st.byExternalID[u.externalID] = int32(i)
 		}
@@ -226,21 +304,22 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.users[i].role = RoleEndUser
 		st.setAccess(i, role, cr)
 	}
+	stg.end(total)
 	st.ownerPos = 0
 
 	// Soft-deleted and suspended users (never the owner).
-	var endUsers []int
+	endUsers := make([]int, 0, spec.EndUsers)
 	for i := 1; i < total; i++ {
 		if roles[i] == RoleEndUser {
 			endUsers = append(endUsers, i)
 		}
 	}
 	rng.Shuffle(len(endUsers), func(i, j int) { endUsers[i], endUsers[j] = endUsers[j], endUsers[i] })
-	deleted := map[int]bool{}
+	deleted := make([]bool, total)
 	for _, p := range endUsers[:spec.Deleted] {
 		deleted[p] = true
 	}
-	var candidates []int
+	candidates := make([]int, 0, total)
 	for i := 1; i < total; i++ {
 		if !deleted[i] {
 			candidates = append(candidates, i)
@@ -253,6 +332,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 
 	// Group memberships: every agent and admin gets a default group (skewed
 	// towards a few big groups), then extra memberships up to the target.
+	if spec.Groups == 0 && spec.GroupMemberships > 0 {
+		st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d group memberships, made 0: there are no groups", spec.GroupMemberships))
+	}
 	if spec.Groups > 0 {
 		var staff []int
 		for i := range st.users {
@@ -260,6 +342,9 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 				staff = append(staff, i)
 			}
 		}
+		possible := len(staff) * spec.Groups
+		target := max(min(spec.GroupMemberships, possible), len(staff))
+		stg = startStage(progress, "group memberships", target)
 		zipf := rand.NewZipf(rng, 1.2, 2, uint64(spec.Groups-1))
 		addGM := func(up, gp int, isDefault bool) {
 			u, g := &st.users[up], &st.groups[gp]
@@ -269,10 +354,11 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 				u.defaultGroupID = g.id
 			}
 		}
-		for _, up := range staff {
+		for i, up := range staff {
+			stg.at(i)
 			addGM(up, int(zipf.Uint64()), true)
 		}
-		extra := min(spec.GroupMemberships, len(staff)*spec.Groups) - len(staff)
+		extra := min(spec.GroupMemberships, possible) - len(staff)
 		for attempts := 0; extra > 0 && attempts < 20*extra+1000; attempts++ {
 			up := staff[rng.IntN(len(staff))]
 			gp := int(zipf.Uint64())
@@ -281,12 +367,30 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			}
 			addGM(up, gp, false)
 			extra--
+			stg.at(len(st.gms))
+		}
+		made := len(st.gms)
+		stg.end(made)
+		if made != spec.GroupMemberships {
+			why := ""
+			switch {
+			case made > spec.GroupMemberships:
+				why = fmt.Sprintf("each of the %d agents and admins (the owner included) gets a default group", len(staff))
+			case spec.GroupMemberships > possible:
+				why = fmt.Sprintf("%d agents and admins (the owner included) in %d groups allow at most %d", len(staff), spec.Groups, possible)
+			default:
+				why = fmt.Sprintf("random placement gave up after %d attempts, the account being nearly full (%d possible)", 20*(target-len(staff))+1000, possible)
+			}
+			st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d group memberships, made %d: %s", spec.GroupMemberships, made, why))
 		}
 	}
 
 	// Organization memberships, mostly end-users, skewed towards big organizations.
+	if spec.Organizations == 0 && spec.OrganizationMemberships > 0 {
+		st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d organization memberships, made 0: there are no organizations", spec.OrganizationMemberships))
+	}
 	if spec.Organizations > 0 && spec.OrganizationMemberships > 0 {
-		var members []int
+		members := make([]int, 0, total)
 		for i := 1; i < total; i++ {
 			if (roles[i] == RoleEndUser || rng.IntN(10) == 0) && !deleted[i] {
 				members = append(members, i)
@@ -298,6 +402,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			perUser = min(spec.Organizations, st.maxOrgsPerUser)
 		}
 		target := min(spec.OrganizationMemberships, len(members)*perUser)
+		stg = startStage(progress, "organization memberships", target)
 		rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
 		addOM := func(up, op int) {
 			u, o := &st.users[up], &st.orgs[op]
@@ -314,6 +419,7 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			if n == target {
 				break
 			}
+			stg.at(n)
 			addOM(up, int(zipf.Uint64()))
 			n++
 		}
@@ -323,8 +429,22 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 			if len(st.userOMs[up]) >= perUser || st.findOM(up, st.orgs[op].id) >= 0 {
 				continue
 			}
+			stg.at(n)
 			addOM(up, op)
 			n++
+		}
+		stg.end(n)
+		if n != spec.OrganizationMemberships {
+			why := ""
+			switch {
+			case n < target:
+				why = fmt.Sprintf("random placement gave up after %d attempts, the account being nearly full (%d possible)", 20*target+1000, len(members)*perUser)
+			case multipleOrgs:
+				why = fmt.Sprintf("%d users may join organizations (the end-users not deleted and about one agent or admin in ten), each at most %d", len(members), perUser)
+			default:
+				why = fmt.Sprintf("%d users may join organizations (the end-users not deleted and about one agent or admin in ten), each only one while multiple organizations are off", len(members))
+			}
+			st.genNotes = append(st.genNotes, fmt.Sprintf("asked for %d organization memberships, made %d: %s", spec.OrganizationMemberships, n, why))
 		}
 	}
 
@@ -337,26 +457,22 @@ func generate(spec AccountSpec, plan Plan, multipleOrgs bool, ownerEmail string)
 		st.users[p].updatedAt = at // touchUser may have clamped it to the log's last change
 	}
 
-	// The incremental export log: one change per user at updated_at.
-	st.changes = st.changes[:0]
-	order := make([]int32, total)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int {
-		ua, ub := st.users[a].updatedAt, st.users[b].updatedAt
-		if ua != ub {
-			if ua < ub {
-				return -1
-			}
-			return 1
-		}
-		return int(a - b)
-	})
+	// The incremental export log: one change per user at updated_at, in
+	// time order (ties by position).
+	stg = startStage(progress, "export log", total)
 	st.changes = make([]userChange, total)
-	for i, p := range order {
-		st.changes[i] = userChange{ts: st.users[p].updatedAt, pos: p}
-		st.users[p].changeIdx = int32(i)
+	for i := range st.users {
+		st.changes[i] = userChange{ts: st.users[i].updatedAt, pos: int32(i)}
 	}
+	slices.SortFunc(st.changes, func(a, b userChange) int {
+		if a.ts != b.ts {
+			return cmp.Compare(a.ts, b.ts)
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	for i, ch := range st.changes {
+		st.users[ch.pos].changeIdx = int32(i)
+	}
+	stg.end(total)
 	return st, nil
 }

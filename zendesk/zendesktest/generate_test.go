@@ -3,6 +3,7 @@ package zendesktest
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -101,5 +102,101 @@ func TestDemoAccount(t *testing.T) {
 	users := cn.EndUsers + cn.Agents + cn.Admins
 	if users < 25 || users > 35 || cn.Groups != 5 || cn.Organizations != 4 || cn.CustomRoles != 2 {
 		t.Errorf("demo counts %+v", cn)
+	}
+}
+
+// TestGenerateProgress: WithGenerateProgress reports each stage from 0 to
+// its end, about every 1%, in order.
+func TestGenerateProgress(t *testing.T) {
+	t.Parallel()
+	var got []GenerateProgress
+	s := newServer(t, WithAccount(AccountSpec{Seed: 3, EndUsers: 5000, Agents: 40, Admins: 2, Groups: 4, Organizations: 30,
+		GroupMemberships: 60, OrganizationMemberships: 4000}), WithGenerateProgress(func(p GenerateProgress) { got = append(got, p) }))
+	var stages []string
+	byStage := map[string][]GenerateProgress{}
+	for _, p := range got {
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		byStage[p.Stage] = append(byStage[p.Stage], p)
+	}
+	want := []string{"groups", "organizations", "users", "group memberships", "organization memberships", "export log"}
+	if fmt.Sprint(stages) != fmt.Sprint(want) {
+		t.Fatalf("stages %v, want %v", stages, want)
+	}
+	for stage, ps := range byStage {
+		first, last := ps[0], ps[len(ps)-1]
+		if first.Done != 0 || last.Done != last.Total {
+			t.Errorf("%s: from %+v to %+v, want from 0 to the total", stage, first, last)
+		}
+		for i := 1; i < len(ps); i++ {
+			if ps[i].Done < ps[i-1].Done {
+				t.Errorf("%s went back: %+v after %+v", stage, ps[i], ps[i-1])
+			}
+		}
+		if len(ps) > 103 {
+			t.Errorf("%s: %d reports, want about one per 1%%", stage, len(ps))
+		}
+	}
+	c := s.Counts()
+	users := byStage["users"]
+	if n := users[len(users)-1].Total; n != 5043 || len(users) < 100 {
+		t.Errorf("users stage: %d reports ending at %d, want about 100 ending at 5043 (owner included)", len(users), n)
+	}
+	if gm := byStage["group memberships"]; gm[len(gm)-1].Total != c.GroupMemberships {
+		t.Errorf("group memberships stage ended at %d, account has %d", gm[len(gm)-1].Total, c.GroupMemberships)
+	}
+}
+
+// TestGenerateNotes: where the generator cannot make the memberships asked
+// for, GenerateNotes says how many were asked, how many made, and why.
+func TestGenerateNotes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		spec  AccountSpec
+		multi bool
+		want  []string // substrings of the one note, in order; none: no note
+	}{
+		{"exact", AccountSpec{Seed: 1, EndUsers: 20, Agents: 5, Groups: 3, Organizations: 3, GroupMemberships: 8, OrganizationMemberships: 10}, false, nil},
+		{"no groups", AccountSpec{Seed: 1, Agents: 3, GroupMemberships: 5}, false,
+			[]string{"asked for 5 group memberships, made 0", "there are no groups"}},
+		{"default groups", AccountSpec{Seed: 1, Agents: 10, Groups: 2, GroupMemberships: 3}, false,
+			[]string{"asked for 3 group memberships, made 11", "each of the 11 agents and admins"}},
+		{"too few agents", AccountSpec{Seed: 1, Agents: 2, Groups: 2, GroupMemberships: 100}, false,
+			[]string{"asked for 100 group memberships, made 6", "3 agents and admins (the owner included) in 2 groups allow at most 6"}},
+		{"no organizations", AccountSpec{Seed: 1, EndUsers: 3, OrganizationMemberships: 2}, false,
+			[]string{"asked for 2 organization memberships, made 0", "there are no organizations"}},
+		{"one organization each", AccountSpec{Seed: 1, EndUsers: 5, Organizations: 3, OrganizationMemberships: 50}, false,
+			[]string{"asked for 50 organization memberships, made ", "each only one while multiple organizations are off"}},
+		{"multiple organizations", AccountSpec{Seed: 1, EndUsers: 5, Organizations: 3, OrganizationMemberships: 50}, true,
+			[]string{"asked for 50 organization memberships, made ", "each at most 3"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := newServer(t, WithAccount(tc.spec), WithMultipleOrganizations(tc.multi))
+			notes := s.GenerateNotes()
+			if len(tc.want) == 0 {
+				if len(notes) != 0 {
+					t.Errorf("notes %q, want none", notes)
+				}
+				return
+			}
+			if len(notes) != 1 {
+				t.Fatalf("notes %q, want one", notes)
+			}
+			rest := notes[0]
+			for _, w := range tc.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("note %q lacks %q", notes[0], w)
+				}
+				rest = rest[i+len(w):]
+			}
+			c := s.Counts()
+			if made := fmt.Sprintf("made %d:", c.GroupMemberships+c.OrganizationMemberships); !strings.Contains(notes[0], made) {
+				t.Errorf("note %q does not give the count made (%s)", notes[0], made)
+			}
+		})
 	}
 }

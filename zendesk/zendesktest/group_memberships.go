@@ -15,10 +15,36 @@ var gmKind = memberKind{
 	remove:    (*store).removeGroupMembership,
 }
 
-func handleListGroupMemberships(c *call)        { gmKind.listAll(c) }
-func handleListGroupMembershipsByGroup(c *call) { gmKind.listByTarget(c) }
+func handleListGroupMemberships(c *call)        { gmKind.listAll(c, nil) }
+func handleListGroupMembershipsByGroup(c *call) { gmKind.listByTarget(c, nil) }
 func handleListGroupMembershipsByUser(c *call)  { gmKind.listByUser(c) }
 func handleShowGroupMembership(c *call)         { gmKind.show(c) }
+
+// handleListAssignableGroupMemberships is GET /group_memberships/assignable.
+func handleListAssignableGroupMemberships(c *call) { gmKind.listAll(c, (*store).assignableGM) }
+
+// handleListAssignableGroupMembershipsByGroup is GET /groups/{id}/memberships/assignable.
+func handleListAssignableGroupMembershipsByGroup(c *call) {
+	gmKind.listByTarget(c, (*store).assignableGM)
+}
+
+// assignableGM reports whether the group membership at p is one through
+// which tickets may be assigned: its user is live, not suspended, and an
+// admin or an agent other than a light agent (role_type 1) or a contributor
+// (3), who cannot be assignees. Zendesk does not document the rule; this is
+// the simulator's reading of "assignable".
+func (st *store) assignableGM(p int) bool {
+	m := &st.gms[p]
+	if m.gone {
+		return false
+	}
+	u := &st.users[st.userPos(m.userID)]
+	if u.state != userLive || u.suspended || !u.role.isStaff() {
+		return false
+	}
+	rt, ok := st.roleType(u)
+	return !ok || (rt != 1 && rt != 3)
+}
 
 // createGM validates and creates one group membership.
 func (st *store) createGM(in membershipInput, now int64) (int, *apiError) {

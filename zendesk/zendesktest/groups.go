@@ -119,19 +119,6 @@ func handleDeleteGroup(c *call) {
 	})
 }
 
-// handleListGroupUsers is GET /groups/{id}/users.
-func handleListGroupUsers(c *call) {
-	c.list("users", true, func(st *store) (seq, func(*jw, int), *apiError) {
-		p := st.groupPos(c.ids[0])
-		if p < 0 {
-			return seq{}, nil, errNotFound()
-		}
-		list := st.groupGMs[p]
-		return positions(list, func(q int32) int64 { return st.gms[q].id }),
-			func(w *jw, i int) { st.writeUser(w, c.base, st.userPos(st.gms[list[i]].userID)) }, nil
-	})
-}
-
 // handleListUserGroups is GET /users/{id}/groups.
 func handleListUserGroups(c *call) {
 	c.list("groups", true, func(st *store) (seq, func(*jw, int), *apiError) {

@@ -39,7 +39,8 @@ func newServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// client talks to a Server over real HTTP.
+// client talks to a Server over HTTP (an in-memory network for a piped
+// server, see newPipedServer).
 type client struct {
 	t     testing.TB
 	s     *Server
@@ -114,7 +115,7 @@ func (c *client) do(method, path string, body any) response {
 	if !c.skipRecord {
 		recordSent(req, raw)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient(c.s).Do(req)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}

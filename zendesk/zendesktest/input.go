@@ -169,6 +169,18 @@ func (o object) strings(name string) ([]string, bool, *apiError) {
 }
 
 // parseIDList parses "1,2,3" (the ids= query parameter).
+// idsParam reads the ids query parameter: ids separated by commas, as
+// Zendesk documents (ids=1,2,3). The spec describes the ids of
+// DELETE /organization_memberships/destroy_many as a repeated parameter
+// (ids=1&ids=2), which Zendesk's documentation does not; rather than act on
+// one of several ids silently, the simulator refuses a repeated ids with 400.
+func (c *call) idsParam(max int) ([]int64, *apiError) {
+	if len(c.q["ids"]) > 1 {
+		return nil, errBadRequest("InvalidValue", "ids: give the ids once, separated by commas (ids=1,2,3), not as repeated ids parameters")
+	}
+	return parseIDList(c.query("ids"), max)
+}
+
 func parseIDList(s string, max int) ([]int64, *apiError) {
 	if strings.TrimSpace(s) == "" {
 		return nil, errBadRequest("InvalidValue", "ids: must list at least one id")

@@ -218,6 +218,10 @@ func handleShowJobStatus(c *call) {
 }
 
 func handleShowManyJobStatuses(c *call) {
+	if len(c.q["ids"]) > 1 {
+		c.fail(errBadRequest("InvalidValue", "ids: give the ids once, separated by commas (ids=a,b), not as repeated ids parameters"))
+		return
+	}
 	raw := c.query("ids")
 	if strings.TrimSpace(raw) == "" {
 		c.fail(errBadRequest("InvalidValue", "ids is required"))

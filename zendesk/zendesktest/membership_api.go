@@ -24,36 +24,50 @@ type memberKind struct {
 	write     func(st *store, w *jw, base string, p int)
 	create    func(st *store, in membershipInput, now int64) (int, *apiError)
 	remove    func(st *store, p int, now int64)
+	// userOrder, when set, orders a user's memberships (by membership id);
+	// nil keeps the order of ids.
+	userOrder func(st *store) func(a, b int64) int
 }
 
-// listAll is GET /<many>.
-func (k memberKind) listAll(c *call) {
+// listAll is GET /<many>; keep, when set, selects the memberships listed
+// (by position).
+func (k memberKind) listAll(c *call, keep func(st *store, p int) bool) {
 	c.list(k.many, true, func(st *store) (seq, func(*jw, int), *apiError) {
 		return seq{n: k.count(st), id: func(i int) int64 { return k.rec(st, i).id },
-				ok: func(i int) bool { return !k.rec(st, i).gone }},
+				ok: func(i int) bool { return !k.rec(st, i).gone && (keep == nil || keep(st, i)) }},
 			func(w *jw, i int) { k.write(st, w, c.base, i) }, nil
 	})
 }
 
-// listByTarget is GET /<targets>/{id}/<many>.
-func (k memberKind) listByTarget(c *call) {
+// listByTarget is GET /<targets>/{id}/<many>; keep as for listAll.
+func (k memberKind) listByTarget(c *call, keep func(st *store, p int) bool) {
 	c.list(k.many, true, func(st *store) (seq, func(*jw, int), *apiError) {
 		p := k.targetPos(st, c.ids[0])
 		if p < 0 {
 			return seq{}, nil, errNotFound()
 		}
-		return k.listed(c, st, k.byTarget(st)[p])
+		list := k.byTarget(st)[p]
+		v, render, e := k.listed(c, st, list)
+		if keep != nil {
+			v.ok = func(i int) bool { return keep(st, int(list[i])) }
+		}
+		return v, render, e
 	})
 }
 
-// listByUser is GET /users/{id}/<many>.
+// listByUser is GET /users/{id}/<many>, in the kind's user order.
 func (k memberKind) listByUser(c *call) {
 	c.list(k.many, true, func(st *store) (seq, func(*jw, int), *apiError) {
 		p, e := st.userForShow(c.ids[0])
 		if e != nil {
 			return seq{}, nil, e
 		}
-		return k.listed(c, st, k.byUser(st)[p])
+		list := k.byUser(st)[p]
+		if k.userOrder == nil {
+			return k.listed(c, st, list)
+		}
+		v, sorted := sortedPositions(list, func(q int32) int64 { return k.rec(st, int(q)).id }, k.userOrder(st))
+		return v, func(w *jw, i int) { k.write(st, w, c.base, int(sorted[i])) }, nil
 	})
 }
 
@@ -88,6 +102,9 @@ func (k memberKind) show(c *call) {
 // make_default answers.
 func (k memberKind) pathUserList(c *call, st *store) []byte {
 	list := k.byUser(st)[st.userPos(c.ids[0])]
+	if k.userOrder != nil {
+		_, list = sortedPositions(list, func(q int32) int64 { return k.rec(st, int(q)).id }, k.userOrder(st))
+	}
 	return wrapMany(k.many, len(list), func(w *jw, i int) { k.write(st, w, c.base, int(list[i])) })
 }
 
@@ -212,7 +229,7 @@ func (k memberKind) createMany(c *call) {
 
 // destroyMany is DELETE /<many>/destroy_many?ids=...: a job removing each.
 func (k memberKind) destroyMany(c *call) {
-	ids, e := parseIDList(c.query("ids"), 100)
+	ids, e := c.idsParam(100)
 	if e != nil {
 		c.fail(e)
 		return

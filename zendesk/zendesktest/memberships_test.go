@@ -3,9 +3,8 @@ package zendesktest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -97,79 +96,145 @@ func TestGroupMemberships(t *testing.T) {
 	}
 }
 
-// waitJob polls a job status until it completes.
-func waitJob(t *testing.T, c *client, jobURL string) map[string]any {
-	t.Helper()
-	seenQueued := false
-	for i := 0; i < 200; i++ {
-		m := c.must(200, "GET", jobURL, nil)
-		js := m["job_status"].(map[string]any)
-		switch js["status"] {
-		case "completed":
-			_ = seenQueued
-			return js
-		case "queued", "working":
-			seenQueued = true
-		default:
-			t.Fatalf("job status %v", js["status"])
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("job did not complete")
-	return nil
+// jobAt reads a job status.
+func jobAt(c *client, jobURL string) map[string]any {
+	return c.must(200, "GET", jobURL, nil)["job_status"].(map[string]any)
 }
 
+// TestBulkGroupMembershipJobs runs in a synctest bubble: a job's steps follow
+// the job delay on the fake clock, so what the test sees at each instant does
+// not depend on how busy the machine is.
 func TestBulkGroupMembershipJobs(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, WithJobDelay(10*time.Millisecond))
-	c := admin(t, s)
-	a1, _ := s.AddUser(UserSpec{Name: "A1", Email: "a1@example.com", Role: RoleAgent})
-	a2, _ := s.AddUser(UserSpec{Name: "A2", Email: "a2@example.com", Role: RoleAgent})
-	eu, _ := s.AddUser(UserSpec{Name: "E", Email: "e@example.com"})
-	g := s.AddGroup("Bulk")
-	m := c.must(200, "POST", "/api/v2/group_memberships/create_many.json", map[string]any{"group_memberships": []any{
-		map[string]any{"user_id": a1.ID, "group_id": g.ID},
-		map[string]any{"user_id": eu.ID, "group_id": g.ID},
-		map[string]any{"user_id": a2.ID, "group_id": g.ID},
-	}})
-	js := m["job_status"].(map[string]any)
-	if js["status"] != "queued" {
-		t.Errorf("new job status %v", js["status"])
-	}
-	// Nothing happens before the job runs.
-	if n := len(s.GroupMembershipsOf(a1.ID)); n != 1 {
-		t.Errorf("job applied synchronously: %d memberships", n)
-	}
-	done := waitJob(t, c, js["url"].(string))
-	res := done["results"].([]any)
-	if len(res) != 3 {
-		t.Fatalf("results: %v", res)
-	}
-	if r0 := res[0].(map[string]any); num(t, r0["index"]) != 0 || r0["id"] == nil {
-		t.Errorf("result 0: %v", r0)
-	}
-	if r1 := res[1].(map[string]any); r1["success"] != false || r1["error"] == "" || num(t, r1["index"]) != 1 {
-		t.Errorf("result 1 (end-user): %v", r1)
-	}
-	gm1 := num(t, res[0].(map[string]any)["id"])
-	d := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d,%d", gm1, gmBase+999999), nil)
-	done = waitJob(t, c, d["job_status"].(map[string]any)["url"].(string))
-	res = done["results"].([]any)
-	want := []any{
-		map[string]any{"id": float64(gm1), "action": "delete", "status": "Deleted", "success": true},
-		map[string]any{"id": float64(gmBase + 999999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
-	}
-	if diff := cmp.Diff(want, res); diff != "" {
-		t.Errorf("destroy_many results (-want +got):\n%s", diff)
-	}
-	jobs := list(t, c.must(200, "GET", "/api/v2/job_statuses", nil), "job_statuses")
-	if len(jobs) != 2 {
-		t.Errorf("%d jobs listed", len(jobs))
-	}
-	ids := jobs[0]["id"].(string) + "," + jobs[1]["id"].(string)
-	if got := list(t, c.must(200, "GET", "/api/v2/job_statuses/show_many?ids="+ids, nil), "job_statuses"); len(got) != 2 {
-		t.Errorf("show_many: %v", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 10 * time.Millisecond
+		s, _ := newPipedServer(t, WithJobDelay(delay))
+		c := admin(t, s)
+		a1, _ := s.AddUser(UserSpec{Name: "A1", Email: "a1@example.com", Role: RoleAgent})
+		a2, _ := s.AddUser(UserSpec{Name: "A2", Email: "a2@example.com", Role: RoleAgent})
+		eu, _ := s.AddUser(UserSpec{Name: "E", Email: "e@example.com"})
+		g := s.AddGroup("Bulk")
+		m := c.must(200, "POST", "/api/v2/group_memberships/create_many.json", map[string]any{"group_memberships": []any{
+			map[string]any{"user_id": a1.ID, "group_id": g.ID},
+			map[string]any{"user_id": eu.ID, "group_id": g.ID},
+			map[string]any{"user_id": a2.ID, "group_id": g.ID},
+		}})
+		js := m["job_status"].(map[string]any)
+		url := js["url"].(string)
+		if js["status"] != "queued" {
+			t.Errorf("new job status %v", js["status"])
+		}
+		// Nothing happens before the job runs: queued for one delay, working
+		// for another, then completed.
+		time.Sleep(delay - time.Nanosecond)
+		synctest.Wait()
+		if st := jobAt(c, url)["status"]; st != "queued" {
+			t.Errorf("status just before one job delay: %v, want queued", st)
+		}
+		if n := len(s.GroupMembershipsOf(a1.ID)); n != 1 {
+			t.Errorf("job applied before it ran: %d memberships", n)
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if st := jobAt(c, url)["status"]; st != "working" {
+			t.Errorf("status after one job delay: %v, want working", st)
+		}
+		time.Sleep(delay)
+		synctest.Wait()
+		done := jobAt(c, url)
+		if done["status"] != "completed" {
+			t.Fatalf("status after two job delays: %v, want completed", done["status"])
+		}
+		res := done["results"].([]any)
+		if len(res) != 3 {
+			t.Fatalf("results: %v", res)
+		}
+		if r0 := res[0].(map[string]any); num(t, r0["index"]) != 0 || r0["id"] == nil {
+			t.Errorf("result 0: %v", r0)
+		}
+		if r1 := res[1].(map[string]any); r1["success"] != false || r1["error"] == "" || num(t, r1["index"]) != 1 {
+			t.Errorf("result 1 (end-user): %v", r1)
+		}
+		gm1 := num(t, res[0].(map[string]any)["id"])
+		d := c.must(200, "DELETE", fmt.Sprintf("/api/v2/group_memberships/destroy_many?ids=%d,%d", gm1, gmBase+999999), nil)
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		done = jobAt(c, d["job_status"].(map[string]any)["url"].(string))
+		res = done["results"].([]any)
+		want := []any{
+			map[string]any{"id": float64(gm1), "action": "delete", "status": "Deleted", "success": true},
+			map[string]any{"id": float64(gmBase + 999999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
+		}
+		if diff := cmp.Diff(want, res); diff != "" {
+			t.Errorf("destroy_many results (-want +got):\n%s", diff)
+		}
+		jobs := list(t, c.must(200, "GET", "/api/v2/job_statuses", nil), "job_statuses")
+		if len(jobs) != 2 {
+			t.Errorf("%d jobs listed", len(jobs))
+		}
+		ids := jobs[0]["id"].(string) + "," + jobs[1]["id"].(string)
+		if got := list(t, c.must(200, "GET", "/api/v2/job_statuses/show_many?ids="+ids, nil), "job_statuses"); len(got) != 2 {
+			t.Errorf("show_many: %v", got)
+		}
+	})
+}
+
+// TestOrganizationMembershipShowAndBulk: show one organization membership
+// (both paths), and create and destroy them in bulk as jobs, whose steps
+// follow the job delay on the fake clock of a synctest bubble.
+func TestOrganizationMembershipShowAndBulk(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const delay = 10 * time.Millisecond
+		s, _ := newPipedServer(t, WithJobDelay(delay), WithMultipleOrganizations(true))
+		c := admin(t, s)
+		u, _ := s.AddUser(UserSpec{Name: "Customer", Email: "cu@example.com"})
+		o1, o2 := s.AddOrganization("One"), s.AddOrganization("Two")
+		m := c.must(200, "POST", "/api/v2/organization_memberships/create_many", map[string]any{"organization_memberships": []any{
+			map[string]any{"user_id": u.ID, "organization_id": o1.ID},
+			map[string]any{"user_id": u.ID, "organization_id": orgBase + 999},
+			map[string]any{"user_id": u.ID, "organization_id": o2.ID},
+		}})
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		js := jobAt(c, m["job_status"].(map[string]any)["url"].(string))
+		res := js["results"].([]any)
+		if js["status"] != "completed" || len(res) != 3 || res[1].(map[string]any)["success"] != false {
+			t.Fatalf("create_many job: %v", js)
+		}
+		id1 := num(t, res[0].(map[string]any)["id"])
+		one := c.must(200, "GET", fmt.Sprintf("/api/v2/organization_memberships/%d", id1), nil)["organization_membership"].(map[string]any)
+		if num(t, one["organization_id"]) != o1.ID || one["default"] != true {
+			t.Errorf("show: %v", one)
+		}
+		c.must(200, "GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships/%d.json", u.ID, id1), nil)
+		wantError(t, c.do("GET", fmt.Sprintf("/api/v2/users/%d/organization_memberships/%d", s.OwnerID(), id1), nil), 404, "RecordNotFound")
+
+		// The spec describes ids here as a repeated parameter, which the
+		// simulator refuses rather than act on one id of several; Zendesk
+		// documents ids=1,2,3, which the spec does not allow (so that request
+		// is left out of the contract check).
+		wantError(t, c.do("DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d&ids=%d", id1, omBase+999), nil), 400, "InvalidValue")
+		documented := &client{t: t, s: s, authz: c.authz, skipRecord: true}
+		d := documented.must(200, "DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d,%d", id1, omBase+999), nil)
+		time.Sleep(2 * delay)
+		synctest.Wait()
+		js = jobAt(c, d["job_status"].(map[string]any)["url"].(string))
+		want := []any{
+			map[string]any{"id": float64(id1), "action": "delete", "status": "Deleted", "success": true},
+			map[string]any{"id": float64(omBase + 999), "action": "delete", "success": false, "error": "RecordNotFound", "details": "Not found"},
+		}
+		if diff := cmp.Diff(want, js["results"]); diff != "" {
+			t.Errorf("destroy_many results (-want +got):\n%s", diff)
+		}
+		single := c.must(200, "DELETE", fmt.Sprintf("/api/v2/organization_memberships/destroy_many?ids=%d", omBase+998), nil)
+		if single["job_status"] == nil {
+			t.Errorf("destroy_many of one id: %v", single)
+		}
+		if oms := s.OrganizationMembershipsOf(u.ID); len(oms) != 1 || oms[0].OrganizationID != o2.ID {
+			t.Errorf("memberships left: %+v", oms)
+		}
+	})
 }
 
 func TestOrganizationMembershipsSingleOrg(t *testing.T) {
@@ -188,14 +253,15 @@ func TestOrganizationMembershipsSingleOrg(t *testing.T) {
 	if r.status != 422 || string(r.body) != want {
 		t.Errorf("duplicate: %d %s", r.status, r.body)
 	}
-	if fx := readFixture(t, "aaronellington-zendesk-go/organization_membership/create_422.json"); fx != nil {
+	t.Run("duplicate matches the real payload", func(t *testing.T) {
+		fx := readFixture(t, "aaronellington-zendesk-go/organization_membership/create_422.json")
 		var a, b any
 		_ = json.Unmarshal(fx, &a)
 		_ = json.Unmarshal(r.body, &b)
 		if diff := cmp.Diff(a, b); diff != "" {
 			t.Errorf("duplicate body differs from fixture (-fixture +got):\n%s", diff)
 		}
-	}
+	})
 	// Setting off: the second organization replaces the first.
 	c.must(201, "POST", fmt.Sprintf("/api/v2/users/%d/organization_memberships", u.ID),
 		map[string]any{"organization_membership": map[string]any{"organization_id": o2.ID}})
@@ -322,20 +388,3 @@ func TestGroupsCRUD(t *testing.T) {
 		t.Errorf("deleted group: %v", g)
 	}
 }
-
-// readFixture reads a shared fixture, or returns nil (and logs) when the
-// shared directory is not beside the repository.
-func readFixture(t *testing.T, rel string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir, rel))
-	if os.IsNotExist(err) {
-		t.Logf("fixture %s not found (shared fixtures absent); skipping the comparison", rel)
-		return nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-const fixtureDir = "../../../shared/zendesk-api/fixtures"

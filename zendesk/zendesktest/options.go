@@ -80,6 +80,7 @@ type config struct {
 	requestLogSize int
 	jobDelay       time.Duration
 	maxOrgsPerUser int
+	progress       func(GenerateProgress)
 }
 
 func defaultConfig() config {
@@ -280,6 +281,18 @@ func WithJobDelay(d time.Duration) Option {
 			return fmt.Errorf("zendesktest: WithJobDelay: negative duration %v", d)
 		}
 		c.jobDelay = d
+		return nil
+	}
+}
+
+// WithGenerateProgress calls f, from NewServer or New and in their
+// goroutine, as the account of WithAccount is generated: at the start and
+// end of each stage and about every 1% of it. Generating millions of users
+// takes seconds; f lets a program show how far it has come. Nil means no
+// reports.
+func WithGenerateProgress(f func(GenerateProgress)) Option {
+	return func(c *config) error {
+		c.progress = f
 		return nil
 	}
 }

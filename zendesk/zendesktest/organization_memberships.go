@@ -1,6 +1,9 @@
 package zendesktest
 
-import "net/http"
+import (
+	"cmp"
+	"net/http"
+)
 
 var omKind = memberKind{
 	one: "organization_membership", many: "organization_memberships", target: "organization_id",
@@ -13,12 +16,48 @@ var omKind = memberKind{
 	write:     (*store).writeOM,
 	create:    (*store).createOM,
 	remove:    (*store).removeOrgMembership,
+	userOrder: (*store).userOMOrder,
 }
 
-func handleListOrgMemberships(c *call)       { omKind.listAll(c) }
-func handleListOrgMembershipsByOrg(c *call)  { omKind.listByTarget(c) }
+func handleListOrgMemberships(c *call)       { omKind.listAll(c, nil) }
+func handleListOrgMembershipsByOrg(c *call)  { omKind.listByTarget(c, nil) }
 func handleListOrgMembershipsByUser(c *call) { omKind.listByUser(c) }
 func handleShowOrgMembership(c *call)        { omKind.show(c) }
+
+// userOMOrder is the order of a user's organization memberships (by
+// membership id): the default first, then by organization name, then by id,
+// as the spec says of GET /users/{id}/organization_memberships.
+func (st *store) userOMOrder() func(a, b int64) int {
+	type key struct {
+		notDefault int
+		name       string
+	}
+	keyOf := func(id int64) key {
+		p := posOf(id, omBase, len(st.oms)) // gone ones too: a cursor may name one
+		if p < 0 {
+			return key{}
+		}
+		m := &st.oms[p]
+		k := key{notDefault: 1}
+		if m.isDefault {
+			k.notDefault = 0
+		}
+		if op := posOf(m.orgID, orgBase, len(st.orgs)); op >= 0 {
+			k.name = st.orgs[op].name
+		}
+		return k
+	}
+	return func(a, b int64) int {
+		ka, kb := keyOf(a), keyOf(b)
+		if r := cmp.Compare(ka.notDefault, kb.notDefault); r != 0 {
+			return r
+		}
+		if r := compareFold(ka.name, kb.name); r != 0 {
+			return r
+		}
+		return cmp.Compare(a, b)
+	}
+}
 
 // agentMayManageOrgs: agents may manage organization memberships of end-users only.
 func (c *call) agentMayManageOrgs(st *store, userID int64) bool {

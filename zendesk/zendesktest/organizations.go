@@ -34,7 +34,7 @@ func handleShowManyOrganizations(c *call) {
 	switch {
 	case c.has("ids"):
 		var e *apiError
-		if ids, e = parseIDList(c.query("ids"), 100); e != nil {
+		if ids, e = c.idsParam(100); e != nil {
 			c.fail(e)
 			return
 		}

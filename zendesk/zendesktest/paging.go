@@ -1,8 +1,10 @@
 package zendesktest
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,20 +101,33 @@ func parsePage(c *call, cursorOK bool) (pageReq, *apiError) {
 	return pr, nil
 }
 
-// seq is an id-ordered sequence of records, with a filter.
+// seq is an ordered sequence of records, with a filter. Records are in
+// ascending id order unless cmp is set; a cursor names a record by its id.
 type seq struct {
 	n  int
-	id func(i int) int64 // ascending in i
+	id func(i int) int64 // ascending in i, unless cmp is set
 	ok func(i int) bool  // nil = all
+	// cmp, when set, is the list's order: it compares record i with the
+	// record whose id a cursor carries (negative when i comes first). The
+	// records must be sorted by it. Nil means the order of ids.
+	cmp func(i int, cursorID int64) int
 }
 
 func (v seq) keep(i int) bool { return v.ok == nil || v.ok(i) }
+
+// compare is v.cmp, or the order of ids.
+func (v seq) compare(i int, cursorID int64) int {
+	if v.cmp != nil {
+		return v.cmp(i, cursorID)
+	}
+	return cmp.Compare(v.id(i), cursorID)
+}
 
 // cursorPage selects the page and reports whether more records exist in
 // the direction of travel.
 func (v seq) cursorPage(pr pageReq) (idx []int, hasMore bool) {
 	if pr.before != 0 {
-		end := sort.Search(v.n, func(i int) bool { return v.id(i) >= pr.before })
+		end := sort.Search(v.n, func(i int) bool { return v.compare(i, pr.before) >= 0 })
 		i := end - 1
 		for ; i >= 0 && len(idx) < pr.size; i-- {
 			if v.keep(i) {
@@ -130,7 +145,10 @@ func (v seq) cursorPage(pr pageReq) (idx []int, hasMore bool) {
 		}
 		return idx, hasMore
 	}
-	i := sort.Search(v.n, func(i int) bool { return v.id(i) > pr.after })
+	i := 0 // no page[after]: from the start
+	if pr.after != 0 {
+		i = sort.Search(v.n, func(i int) bool { return v.compare(i, pr.after) > 0 })
+	}
 	for ; i < v.n && len(idx) < pr.size; i++ {
 		if v.keep(i) {
 			idx = append(idx, i)
@@ -271,4 +289,16 @@ func (c *call) list(key string, cursorOK bool, build func(st *store) (seq, func(
 // per-group index); ids ascend with positions.
 func positions(list []int32, id func(p int32) int64) seq {
 	return seq{n: len(list), id: func(i int) int64 { return id(list[i]) }}
+}
+
+// sortedPositions returns a seq over a copy of list sorted by the records'
+// order, which compare gives for two record ids (it must be total: ties
+// broken by id), and the sorted copy. The cursor of such a list is a record
+// id, placed by compare against the records, so that a page after a record
+// stays right when records are added or removed between requests.
+func sortedPositions(list []int32, id func(p int32) int64, compare func(a, b int64) int) (seq, []int32) {
+	sorted := slices.Clone(list)
+	slices.SortFunc(sorted, func(a, b int32) int { return compare(id(a), id(b)) })
+	return seq{n: len(sorted), id: func(i int) int64 { return id(sorted[i]) },
+		cmp: func(i int, cursorID int64) int { return compare(id(sorted[i]), cursorID) }}, sorted
 }

@@ -94,7 +94,7 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.account != nil {
 		spec = *cfg.account
 	}
-	st, err := generate(spec, cfg.plan, cfg.multipleOrgs, creds.AdminEmail)
+	st, err := generate(spec, cfg.plan, cfg.multipleOrgs, creds.AdminEmail, cfg.progress)
 	if err != nil {
 		return nil, fmt.Errorf("zendesktest: generate account: %w", err)
 	}
@@ -194,6 +194,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, berr := readBody(r)
 	rt, params, methodOK := s.match(r.Method, r.URL.Path)
 	key := routeKey(r.Method, rt, methodOK)
+	ignored := ignoredParams(r, rt, methodOK)
+	if len(ignored) > 0 {
+		w.Header().Set(IgnoredParamsHeader, strings.Join(ignored, ", "))
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	// Record the request when its status is set, before any byte of the answer can
 	// reach the client: a client that has its answer must find it in Stats and
@@ -201,7 +205,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// recorded when the handler returns.
 	sw.onStatus = func() {
 		s.obs.record(key, RequestRecord{Time: start, Method: r.Method, Path: r.URL.Path,
-			Query: r.URL.RawQuery, Status: sw.status, Body: capBody(body)})
+			Query: r.URL.RawQuery, Status: sw.status, Body: capBody(body), Ignored: ignored})
 	}
 	defer sw.settle()
 
@@ -244,6 +248,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.serve(sw, r, rt, params, methodOK, body, berr)
+}
+
+// IgnoredParamsHeader names the response header in which the simulator lists
+// the query parameters of a GET that it accepted but did not apply (see
+// "Query parameters" in the package documentation). Zendesk sends no such
+// header.
+const IgnoredParamsHeader = "Zendesk-Sim-Ignored-Params"
+
+// notApplied are the query parameters no endpoint of the simulator applies:
+// the spec's sideloads, sorts and cursor extras, brand scoping, and the
+// parent ids that some clients send to the account-wide lists as if they
+// were filters.
+var notApplied = []string{"include", "sort", "include_boundary_indicators", "include_item_cursors",
+	"brand_id", "group_id", "user_id", "organization_id"}
+
+// ignoredParams returns the parameters of notApplied that a GET to a known
+// endpoint carries, in that order.
+func ignoredParams(r *http.Request, rt *route, methodOK bool) []string {
+	if rt == nil || !methodOK || r.Method != http.MethodGet || r.URL.RawQuery == "" {
+		return nil
+	}
+	q := r.URL.Query()
+	var out []string
+	for _, name := range notApplied {
+		if _, ok := q[name]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func sleepCtx(r *http.Request, d time.Duration) bool {

@@ -2,6 +2,7 @@ package zendesktest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -9,6 +10,17 @@ import (
 // and assertions. They are safe for concurrent use, apply the same rules as
 // the API (seats, agent-only groups, the multiple-organizations setting) but
 // skip authentication, permissions and rate limits, and return copies.
+
+// GenerateNotes says, one sentence each, where the generated account
+// differs from the AccountSpec of WithAccount and why: for example fewer
+// organization memberships than asked, because with multiple organizations
+// off a user belongs to one at most. It is empty when the generator made
+// what was asked.
+func (s *Server) GenerateNotes() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.st.genNotes)
+}
 
 // OwnerID returns the account owner's user id.
 func (s *Server) OwnerID() int64 {

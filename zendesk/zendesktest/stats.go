@@ -33,6 +33,9 @@ type RequestRecord struct {
 	// truncated body (fault injection).
 	Status int
 	Body   []byte // request body, capped at 64 KiB
+	// Ignored lists the query parameters of a GET that the simulator
+	// accepted but did not apply, as in the IgnoredParamsHeader answer.
+	Ignored []string
 }
 
 type observer struct {

@@ -54,6 +54,10 @@ type store struct {
 
 	jobs jobTable
 
+	// genNotes says, one sentence each, what the generator could not make
+	// as the AccountSpec asked.
+	genNotes []string
+
 	seatsUsed int
 	liveGMs   int
 	liveOMs   int

@@ -65,41 +65,61 @@ func wrapMany(key string, n int, render func(w *jw, i int)) []byte {
 	return w.b
 }
 
-func handleListUsers(c *call) {
-	var roles []Role
+// userFilter is the role, role[], permission_set and external_id
+// parameters of the user lists and counts.
+type userFilter struct {
+	roles []Role
+	perm  int64  // custom role id; 0 = any
+	ext   string // external id; "" = any
+}
+
+// parseUserFilter reads the filter parameters; external_id only where the
+// endpoint takes it (the counts do not).
+func parseUserFilter(c *call, externalID bool) (userFilter, *apiError) {
+	var f userFilter
 	for _, k := range []string{"role", "role[]"} {
 		for _, v := range c.q[k] {
 			for _, part := range strings.Split(v, ",") {
 				r := Role(strings.TrimSpace(part))
 				if !r.valid() {
-					c.fail(errBadRequest("InvalidValue", "role: "+part+" is not one of end-user, agent, admin"))
-					return
+					return f, errBadRequest("InvalidValue", "role: "+part+" is not one of end-user, agent, admin")
 				}
-				roles = append(roles, r)
+				f.roles = append(f.roles, r)
 			}
 		}
 	}
-	var perm int64
 	if v := c.query("permission_set"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			c.fail(errBadRequest("InvalidValue", "permission_set: must be a custom role id"))
-			return
+			return f, errBadRequest("InvalidValue", "permission_set: must be a custom role id")
 		}
-		perm = n
+		f.perm = n
 	}
-	ext := c.query("external_id")
+	if externalID {
+		f.ext = c.query("external_id")
+	}
+	return f, nil
+}
+
+// match reports whether a live user passes the filter.
+func (f userFilter) match(u *userRec) bool {
+	return u.state == userLive &&
+		(len(f.roles) == 0 || slices.Contains(f.roles, u.role)) &&
+		(f.perm == 0 || u.customRoleID == f.perm) &&
+		(f.ext == "" || u.externalID == f.ext)
+}
+
+func handleListUsers(c *call) {
+	f, e := parseUserFilter(c, true)
+	if e != nil {
+		c.fail(e)
+		return
+	}
 	c.list("users", true, func(st *store) (seq, func(*jw, int), *apiError) {
 		return seq{
 				n:  len(st.users),
 				id: func(i int) int64 { return st.users[i].id },
-				ok: func(i int) bool {
-					u := &st.users[i]
-					return u.state == userLive &&
-						(len(roles) == 0 || slices.Contains(roles, u.role)) &&
-						(perm == 0 || u.customRoleID == perm) &&
-						(ext == "" || u.externalID == ext)
-				},
+				ok: func(i int) bool { return f.match(&st.users[i]) },
 			}, func(w *jw, i int) {
 				st.writeUser(w, c.base, i)
 			}, nil
@@ -141,7 +161,7 @@ func handleShowManyUsers(c *call) {
 	switch {
 	case c.has("ids"):
 		var e *apiError
-		if ids, e = parseIDList(c.query("ids"), 100); e != nil {
+		if ids, e = c.idsParam(100); e != nil {
 			c.fail(e)
 			return
 		}
@@ -394,27 +414,6 @@ func handleListDeletedUsers(c *call) {
 	c.list("deleted_users", true, func(st *store) (seq, func(*jw, int), *apiError) {
 		return deletedSeq(st), func(w *jw, i int) { st.writeDeletedUser(w, c.base, i) }, nil
 	})
-}
-
-func handleCountDeletedUsers(c *call) {
-	c.s.mu.RLock()
-	v := deletedSeq(c.s.st)
-	n := 0
-	for i := 0; i < v.n; i++ {
-		if v.keep(i) {
-			n++
-		}
-	}
-	c.s.mu.RUnlock()
-	w := jw{}
-	w.open()
-	w.key("count")
-	w.open()
-	w.i64("value", int64(n))
-	w.time("refreshed_at", c.nowUnix())
-	w.close()
-	w.close()
-	c.ok(http.StatusOK, w.b)
 }
 
 func handleShowDeletedUser(c *call) {

@@ -185,6 +185,15 @@ func parseRequest(entitlementID, principalID string) (GrantRef, error) {
 	return GrantRef{Entitlement: e, Principal: p}, nil
 }
 
+// TypeDeclarer is an optional Backend capability: the resource types the
+// backend can hold, with their ID syntaxes, known without any I/O. System
+// checks request IDs against it, so that a malformed ID is refused before,
+// and without, any request to the system behind the backend; without it,
+// System reads Info once.
+type TypeDeclarer interface {
+	DeclaredTypes() []ResourceType
+}
+
 // RequestCounter is an optional Backend capability: the number of requests
 // the backend has sent to the system it reads, since it was created. Sync
 // records the difference over a sync in the snapshot's provenance.
@@ -211,6 +220,11 @@ func GrantsFor(ctx context.Context, b Backend, principalID string) ([]Grant, err
 		gs, err := l.GrantsFor(ctx, principalID)
 		if err != nil {
 			return nil, err
+		}
+		for _, g := range gs {
+			if isNil(g) {
+				return nil, fmt.Errorf("access: grants for %s: backend returned a nil grant: %w", principalID, ErrBadResult)
+			}
 		}
 		sortByID(gs)
 		return gs, nil

@@ -199,11 +199,11 @@ func (e *PartialError) Error() string {
 	fmt.Fprintf(&b, "access: %s %s failed after changing access (status %s", e.Op, e.GrantID, e.Result.Status)
 	for _, g := range e.Result.Added {
 		b.WriteString("; added ")
-		b.WriteString(g.ID())
+		b.WriteString(idOf(g))
 	}
 	for _, g := range e.Result.Replaced {
 		b.WriteString("; removed ")
-		b.WriteString(g.ID())
+		b.WriteString(idOf(g))
 	}
 	b.WriteString("): ")
 	if e.Err != nil {
@@ -214,3 +214,12 @@ func (e *PartialError) Error() string {
 
 // Unwrap returns Err.
 func (e *PartialError) Unwrap() error { return e.Err }
+
+// idOf returns g's ID, or "<nil>" for a nil grant, so that printing a
+// result never panics.
+func idOf(g Grant) string {
+	if isNil(g) {
+		return "<nil>"
+	}
+	return g.ID()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 )
@@ -34,10 +35,23 @@ type System struct {
 
 // NewSystem returns the System over b.
 func NewSystem(b Backend) (*System, error) {
-	if b == nil {
+	if isNil(b) {
 		return nil, errors.New("access: NewSystem: nil backend")
 	}
 	return &System{b: b}, nil
+}
+
+// isNil reports whether x is nil or an interface holding a nil pointer, map,
+// slice, channel or function, on which a method call may panic.
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(x); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // Backend returns the backend, for its own methods and capabilities.
@@ -65,6 +79,15 @@ func (s *System) Sync(ctx context.Context, opts *SyncOptions) (*Snapshot, error)
 }
 
 func (s *System) remember(types []ResourceType) {
+	if _, ok := s.b.(TypeDeclarer); ok {
+		s.mu.Lock()
+		declared := s.syntax != nil
+		s.mu.Unlock()
+		if declared {
+			return // the declaration covers every type the backend may hold
+		}
+		types = s.b.(TypeDeclarer).DeclaredTypes()
+	}
 	m := make(map[string]IDSyntax, len(types))
 	for _, t := range types {
 		m[t.ID] = t.IDSyntax
@@ -74,14 +97,22 @@ func (s *System) remember(types []ResourceType) {
 	s.mu.Unlock()
 }
 
-// syntaxes returns the ID syntax of each resource type, reading Info once if
-// no call has yet.
+// syntaxes returns the ID syntax of each resource type: from the backend's
+// TypeDeclarer if it is one (no I/O, so a malformed id is refused even when
+// the system behind the backend is down), or else from Info, read once if no
+// call has read it yet.
 func (s *System) syntaxes(ctx context.Context) (map[string]IDSyntax, error) {
 	s.mu.Lock()
 	m := s.syntax
 	s.mu.Unlock()
 	if m != nil {
 		return m, nil
+	}
+	if d, ok := s.b.(TypeDeclarer); ok {
+		s.remember(d.DeclaredTypes())
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.syntax, nil
 	}
 	if _, err := s.Info(ctx); err != nil {
 		return nil, err
@@ -156,32 +187,65 @@ var ErrBadResult = errors.New("backend returned an invalid result")
 // finish checks a backend's answer and gives it the one shape callers see.
 func (s *System) finish(op string, ref GrantRef, res Result, err error, changed, unchanged Status) (Result, error) {
 	id := ref.String()
+	var pe *PartialError
+	if err != nil && errors.As(err, &pe) {
+		// A backend (or a System below this one) carried its change in the
+		// error: keep it, whatever the Result beside it says.
+		if !res.Changed() {
+			res = pe.Result
+		}
+		err = pe.Err
+	}
+	if reason := checkResult(res, id); reason != "" {
+		bad := fmt.Errorf("%s: %w", reason, ErrBadResult)
+		if err != nil {
+			bad = errors.Join(bad, err)
+		}
+		return Result{}, fmt.Errorf("access: %s %s: %w", op, id, bad)
+	}
 	if err != nil {
 		if !res.Changed() && res.Status != StatusIncomplete {
 			return Result{}, fmt.Errorf("access: %s %s: %w", op, id, err)
 		}
-		var pe *PartialError
-		if errors.As(err, &pe) {
-			res = pe.Result
-			err = pe.Err
-		}
 		if res.Status != changed {
-			res.Status = StatusIncomplete
+			res.Status, res.Grant = StatusIncomplete, nil
 		}
 		return res, &PartialError{Op: op, GrantID: id, Result: res, Err: err}
 	}
 	switch res.Status {
 	case changed, unchanged:
 	default:
-		return res, fmt.Errorf("access: %s %s: status %q: %w", op, id, res.Status, ErrBadResult)
-	}
-	if res.Grant != nil && res.Grant.ID() != id {
-		return res, fmt.Errorf("access: %s %s: result names grant %s: %w", op, id, quoteShort(res.Grant.ID()), ErrBadResult)
+		return Result{}, fmt.Errorf("access: %s %s: status %q: %w", op, id, res.Status, ErrBadResult)
 	}
 	if res.Grant == nil && res.Status != StatusAlreadyRevoked {
 		res.Grant = NewGrant(ref.Entitlement.String(), ref.Principal.String(), nil)
 	}
 	return res, nil
+}
+
+// checkResult returns why a backend's Result breaks the rules of Backend, or
+// "": a nil grant (or a nil pointer in a Grant), a malformed grant ID, or a
+// Grant other than the one the request named.
+func checkResult(res Result, id string) string {
+	if res.Grant != nil {
+		if isNil(res.Grant) {
+			return "result holds a nil grant"
+		}
+		if got := res.Grant.ID(); got != id {
+			return "result names grant " + quoteShort(got)
+		}
+	}
+	for _, gs := range [][]Grant{res.Added, res.Replaced} {
+		for _, g := range gs {
+			if isNil(g) {
+				return "result lists a nil grant"
+			}
+			if _, err := ParseGrantID(g.ID()); err != nil {
+				return "result lists a malformed grant: " + err.Error()
+			}
+		}
+	}
+	return ""
 }
 
 // GrantsFor returns the grants principalID holds, sorted by ID: through the
@@ -203,7 +267,7 @@ func (s *System) GrantsFor(ctx context.Context, principalID string) ([]Grant, er
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range gs {
+	for _, g := range gs { // GrantsFor refused nil grants
 		if _, p := splitGrant(g.ID()); p != principalID {
 			return nil, fmt.Errorf("access: grants for %s: backend returned grant %s: %w", principalID, quoteShort(g.ID()), ErrBadResult)
 		}

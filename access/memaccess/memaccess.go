@@ -87,6 +87,7 @@ var (
 	_ access.Backend               = (*Backend)(nil)
 	_ access.RequestCounter        = (*Backend)(nil)
 	_ access.PrincipalGrantsLister = (*Backend)(nil)
+	_ access.TypeDeclarer          = (*Backend)(nil)
 )
 
 // New returns a Backend holding d. It copies the items (as access records;
@@ -291,6 +292,9 @@ func values[V any](m map[string]V) []V {
 func (b *Backend) countPages(n int) {
 	b.requests.Add(int64(max(1, (n+PageSize-1)/PageSize)))
 }
+
+// DeclaredTypes implements access.TypeDeclarer: the declared resource types.
+func (b *Backend) DeclaredTypes() []access.ResourceType { return slices.Clone(b.types) }
 
 // Requests implements access.RequestCounter.
 func (b *Backend) Requests() int64 { return b.requests.Load() }

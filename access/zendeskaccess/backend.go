@@ -44,6 +44,7 @@ var (
 	_ access.Backend               = (*Backend)(nil)
 	_ access.RequestCounter        = (*Backend)(nil)
 	_ access.PrincipalGrantsLister = (*Backend)(nil)
+	_ access.TypeDeclarer          = (*Backend)(nil)
 )
 
 // accountState is what the backend reads about the account before a sync.
@@ -96,10 +97,37 @@ func (b *Backend) Requests() int64 { return b.client.RequestCount() }
 // does not allow multiple organizations.
 func (b *Backend) Info(ctx context.Context) (access.Info, error) {
 	st, err := b.readState(ctx)
+	if err == nil {
+		err = b.requireMultiple(st)
+	}
 	if err != nil {
-		return access.Info{}, err
+		return access.Info{}, fmt.Errorf("zendeskaccess: info: %w", err)
 	}
 	return b.info(st), nil
+}
+
+// requireMultiple fails with OrgModeMultiple on an account without multiple
+// organizations: the check of Info, Streams and GrantsFor. Grants and
+// revokes of other entitlements do not depend on the setting and are not
+// refused.
+func (b *Backend) requireMultiple(st *accountState) error {
+	if b.cfg.orgMode == OrgModeMultiple && b.cfg.types[TypeOrganization] && !st.multipleOrgs {
+		return fmt.Errorf("OrgModeMultiple: %w", ErrMultipleOrganizationsOff)
+	}
+	return nil
+}
+
+// DeclaredTypes implements access.TypeDeclarer: the resource types the
+// configuration allows (custom_role included even where the plan has none),
+// with their ID syntaxes, without any request.
+func (b *Backend) DeclaredTypes() []access.ResourceType {
+	var out []access.ResourceType
+	for _, t := range allTypes {
+		if b.cfg.types[t] {
+			out = append(out, resourceTypes[t])
+		}
+	}
+	return out
 }
 
 func (b *Backend) info(st *accountState) access.Info {
@@ -155,7 +183,7 @@ func (b *Backend) readState(ctx context.Context) (*accountState, error) {
 		g.Go(func() error {
 			s, _, err := b.client.Account.Settings(gctx)
 			if err != nil {
-				return fmt.Errorf("zendeskaccess: read account settings: %w", err)
+				return fmt.Errorf("read account settings: %w", err)
 			}
 			st.multipleOrgs = s.User.MultipleOrganizations
 			return nil
@@ -169,7 +197,7 @@ func (b *Backend) readState(ctx context.Context) (*accountState, error) {
 				// Plans below Enterprise have no custom roles: not an error.
 				return nil
 			case err != nil:
-				return fmt.Errorf("zendeskaccess: list custom roles: %w", err)
+				return fmt.Errorf("list custom roles: %w", err)
 			}
 			st.customRolesOK, st.customRoles = true, roles
 			return nil
@@ -177,9 +205,6 @@ func (b *Backend) readState(ctx context.Context) (*accountState, error) {
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
-	}
-	if b.cfg.orgMode == OrgModeMultiple && b.cfg.types[TypeOrganization] && !st.multipleOrgs {
-		return nil, fmt.Errorf("zendeskaccess: OrgModeMultiple: %w", ErrMultipleOrganizationsOff)
 	}
 	b.mu.Lock()
 	b.state = st
@@ -205,14 +230,16 @@ func (b *Backend) multipleOrgs(ctx context.Context, fresh bool) (bool, error) {
 	b.mu.Lock()
 	st := b.state
 	b.mu.Unlock()
+	var on bool
 	if !fresh && st != nil && b.now().Sub(st.readAt) < stateTTL {
-		return st.multipleOrgs, nil
+		on = st.multipleOrgs
+	} else {
+		s, _, err := b.client.Account.Settings(ctx)
+		if err != nil {
+			return false, fmt.Errorf("read account settings: %w", err)
+		}
+		on = s.User.MultipleOrganizations
 	}
-	s, _, err := b.client.Account.Settings(ctx)
-	if err != nil {
-		return false, fmt.Errorf("read account settings: %w", err)
-	}
-	on := s.User.MultipleOrganizations
 	if b.cfg.orgMode == OrgModeMultiple && !on {
 		return false, fmt.Errorf("OrgModeMultiple: %w", ErrMultipleOrganizationsOff)
 	}

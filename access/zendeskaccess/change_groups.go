@@ -3,32 +3,60 @@ package zendeskaccess
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/zendesk"
 )
 
 // grantGroup adds u to t's group (see Grant); the group is known to exist.
+// The user's memberships are read first: a member needs no write, and for
+// one who was not, a duplicate answer to the create means the create took
+// effect (its first answer was lost and the client's retry found the
+// membership) or someone added it meanwhile; either way the user was not a
+// member when the call began and is one now, so it is StatusGranted.
 func (b *Backend) grantGroup(ctx context.Context, t target, u *zendesk.User) (access.Result, error) {
 	var res access.Result
 	if !u.IsTeamMember() {
 		if !b.cfg.promote {
 			return res, &NotAgentError{UserID: u.ID, Role: u.Role, EntitlementID: t.eid}
 		}
-		removed, err := b.sideEffects(ctx, u, zendesk.RoleAgent)
+		nu, changed, err := b.changeRole(ctx, u, zendesk.RoleAgent)
+		res.Added, res.Replaced = changed.Added, changed.Replaced
 		if err != nil {
+			if nu != nil {
+				res.Status = access.StatusIncomplete
+			}
 			return res, err
 		}
-		nu, err := b.setRole(ctx, u, zendesk.RoleAgent)
-		if err != nil {
-			return res, err
-		}
-		res.Replaced = append(b.roleGrantOf(u, u.Role), removed...)
-		res.Added = b.roleGrantOf(nu, zendesk.RoleAgent)
 		res.Note = fmt.Sprintf("promoted user %d from end user to agent (WithPromoteEndUsers)", u.ID)
 		u = nu
 	}
 	promoted := res.Note != ""
+	// The memberships now: for a promoted user, changeRole has just read
+	// them (Zendesk puts a new agent in the default group, which may be
+	// this one).
+	var current []access.Grant
+	if promoted {
+		current = res.Added
+	} else {
+		var err error
+		if current, err = b.userGroupGrants(ctx, u); err != nil {
+			return res, err
+		}
+	}
+	for i, g := range current {
+		if g.(*Grant).EntitlementID == t.eid {
+			res.Grant = g
+			if promoted {
+				res.Status = access.StatusGranted
+				res.Added = append(current[:i:i], current[i+1:]...)
+			} else {
+				res.Status = access.StatusAlreadyGranted
+			}
+			return res, nil
+		}
+	}
 	m, _, err := b.client.GroupMemberships.Create(ctx, u.ID, t.id)
 	switch {
 	case err == nil:
@@ -36,22 +64,9 @@ func (b *Backend) grantGroup(ctx context.Context, t target, u *zendesk.User) (ac
 		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
 		return res, nil
 	case zendesk.IsDuplicate(err):
-		// Already a member, or made one by the promotion (Zendesk puts new
-		// agents in the default group).
-		res.Status = access.StatusAlreadyGranted
-		if promoted {
-			res.Status = access.StatusGranted
-		}
+		res.Status = access.StatusGranted
 		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, false)
-		gs, lerr := b.userGroupGrants(ctx, u)
-		if lerr != nil {
-			return res, lerr
-		}
-		for _, g := range gs {
-			if g.(*Grant).EntitlementID == t.eid {
-				res.Grant = g
-			}
-		}
+		res.Note = strings.TrimPrefix(res.Note+"; ", "; ") + "Zendesk answered that the membership exists, though the user was not a member when the grant began: the create's first answer was lost and its retry found it (or it was added concurrently)"
 		return res, nil
 	case invalidNotDuplicate(err), zendesk.IsNotFound(err):
 		// Deleted since it was checked.

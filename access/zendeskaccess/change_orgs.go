@@ -9,7 +9,12 @@ import (
 )
 
 // grantOrganization adds u to t's organization (see Grant); the
-// organization is known to exist and pass the filter.
+// organization is known to exist and pass the filter. What the user belongs
+// to is known before the create (from organization_id when it is unset, or
+// else from a read of their memberships), so that a duplicate answer to the
+// create means the create took effect (its first answer was lost) or someone
+// added the membership meanwhile: StatusGranted either way, since the user
+// was not a member when the call began.
 func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.User) (access.Result, error) {
 	var res access.Result
 	// A user in another organization would be moved if the setting were
@@ -20,17 +25,17 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 	if err != nil {
 		return res, err
 	}
-	if !multi && u.OrganizationID != nil {
-		from := *u.OrganizationID
-		if from == t.id {
-			res.Status = access.StatusAlreadyGranted
-			res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, true)
-			return res, nil
-		}
-		// Turning the setting off keeps the memberships users had, so the
-		// user may already be a member, or be in more than organization_id.
-		current, err := b.userOrgMemberships(ctx, u.ID)
-		if err != nil {
+	if u.OrganizationID != nil && *u.OrganizationID == t.id {
+		res.Status = access.StatusAlreadyGranted
+		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, true)
+		return res, nil
+	}
+	var current []zendesk.OrganizationMembership
+	if u.OrganizationID != nil {
+		// Turning the setting off keeps the memberships users had, so even
+		// without it the user may already be a member, or be in more than
+		// organization_id.
+		if current, err = b.userOrgMemberships(ctx, u.ID); err != nil {
 			return res, err
 		}
 		for _, m := range current {
@@ -40,10 +45,9 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 				return res, nil
 			}
 		}
-		if b.cfg.orgMode != OrgModeReplace {
-			return res, &OrganizationMoveError{UserID: u.ID, From: from, To: t.id}
+		if !multi {
+			return b.moveOrganization(ctx, t, u, *u.OrganizationID, current)
 		}
-		return b.moveOrganization(ctx, t, u, from, current)
 	}
 	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 	switch {
@@ -52,8 +56,9 @@ func (b *Backend) grantOrganization(ctx context.Context, t target, u *zendesk.Us
 		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, m.Default)
 		return res, nil
 	case zendesk.IsDuplicate(err):
-		res.Status = access.StatusAlreadyGranted
-		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, u.OrganizationID != nil && *u.OrganizationID == t.id)
+		res.Status = access.StatusGranted
+		res.Grant = b.attrs.membershipGrant(t.eid, u.ID, 0, u.Suspended, u.OrganizationID == nil)
+		res.Note = "Zendesk answered that the membership exists, though the user was not a member when the grant began: the create's first answer was lost and its retry found it (or it was added concurrently)"
 		return res, nil
 	case invalidNotDuplicate(err), zendesk.IsNotFound(err):
 		if cerr := b.checkOrganization(ctx, t.id); cerr != nil {
@@ -76,25 +81,39 @@ func (b *Backend) userOrgMemberships(ctx context.Context, userID int64) ([]zende
 }
 
 // moveOrganization moves u from its organizations (before; from is the
-// default) to t's on an account without multiple organizations
-// (OrgModeReplace). Zendesk itself moves the user when another membership
-// is created; if it refuses instead, the old memberships are removed first.
-// Afterwards the user's memberships are read again, and every one of before
-// that is gone is reported in Replaced: what was removed, not what was
-// expected to be.
+// default) to t's on an account without multiple organizations, if the
+// OrgMode allows it (OrgModeReplace) and every organization it would leave
+// is one the backend manages (WithOrganizations): a grant never removes
+// access the caller did not name, or access outside the backend's scope.
+// Zendesk itself moves the user when another membership is created; if it
+// refuses instead, the old memberships are removed first. Afterwards the
+// user's memberships are read again, and every one of before that is gone is
+// reported in Replaced: what was removed, not what was expected to be.
 func (b *Backend) moveOrganization(ctx context.Context, t target, u *zendesk.User, from int64, before []zendesk.OrganizationMembership) (access.Result, error) {
+	if b.cfg.orgMode != OrgModeReplace {
+		return access.Result{}, &OrganizationMoveError{UserID: u.ID, From: from, To: t.id}
+	}
+	for _, m := range before {
+		if !b.orgSelected(m.OrganizationID, m.OrganizationName) {
+			return access.Result{}, &OrganizationMoveError{UserID: u.ID, From: m.OrganizationID, To: t.id, Unmanaged: true}
+		}
+	}
 	res := access.Result{
 		Note: fmt.Sprintf("moved user %d from organization %d to %d: the account allows one organization per user", u.ID, from, t.id),
 	}
+	var unassigned []zendesk.OrganizationMembership // removed by this call, known without a re-read
 	m, _, err := b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 	if invalidNotDuplicate(err) {
+		err = nil
 		for _, old := range before {
-			if _, uerr := b.client.OrganizationMemberships.Unassign(ctx, u.ID, old.OrganizationID); uerr != nil && !zendesk.IsNotFound(uerr) {
+			_, uerr := b.client.OrganizationMemberships.Unassign(ctx, u.ID, old.OrganizationID)
+			if uerr != nil && !zendesk.IsNotFound(uerr) {
 				err = fmt.Errorf("move user %d out of organization %d: %w", u.ID, old.OrganizationID, uerr)
 				break
 			}
+			unassigned = append(unassigned, old)
 		}
-		if err == nil || invalidNotDuplicate(err) {
+		if err == nil {
 			m, _, err = b.client.OrganizationMemberships.Create(ctx, u.ID, t.id)
 			if err != nil {
 				err = fmt.Errorf("add user %d to organization %d after removing their others: %w", u.ID, t.id, err)
@@ -105,12 +124,19 @@ func (b *Backend) moveOrganization(ctx context.Context, t target, u *zendesk.Use
 	}
 	after, rerr := b.userOrgMemberships(ctx, u.ID)
 	if rerr != nil {
-		if err == nil {
+		switch {
+		case err == nil:
 			// The move happened; what it removed is what Zendesk removes.
 			res.Status = access.StatusGranted
 			res.Grant = b.attrs.membershipGrant(t.eid, u.ID, m.ID, u.Suspended, true)
 			res.Replaced = b.orgGrants(u, before)
 			return res, fmt.Errorf("moved user %d to organization %d, but re-reading their memberships failed: %w", u.ID, t.id, rerr)
+		case len(unassigned) > 0:
+			// Removed some, failed to add, cannot re-read: report what this
+			// call is known to have removed.
+			res.Status = access.StatusIncomplete
+			res.Replaced = b.orgGrants(u, unassigned)
+			return res, fmt.Errorf("%w (and re-reading their memberships failed: %w)", err, rerr)
 		}
 		return res, err
 	}

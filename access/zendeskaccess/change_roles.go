@@ -56,6 +56,39 @@ func (b *Backend) revokeCustomRole(ctx context.Context, t target, u *zendesk.Use
 	return res, nil
 }
 
+// roleChange is what a change of built-in role did besides the role itself.
+type roleChange struct {
+	Added, Replaced []access.Grant
+}
+
+// changeRole sets u's built-in role and says what else changed: the
+// previous role and what Zendesk removes with it (Replaced), and for an end
+// user who becomes an agent or admin the group memberships Zendesk gives
+// them (Added: it puts new agents in the default group), read back after the
+// change. The user it returns is nil if the role was not changed; on an error
+// after the role was set, it and the change are returned with the error.
+func (b *Backend) changeRole(ctx context.Context, u *zendesk.User, role zendesk.Role) (*zendesk.User, roleChange, error) {
+	var c roleChange
+	removed, err := b.sideEffects(ctx, u, role)
+	if err != nil {
+		return nil, c, err
+	}
+	nu, err := b.setRole(ctx, u, role)
+	if err != nil {
+		return nil, c, err
+	}
+	c.Replaced = append(b.roleGrantOf(u, u.Role), removed...)
+	c.Added = b.roleGrantOf(nu, role)
+	if u.Role == zendesk.RoleEndUser && role != zendesk.RoleEndUser && b.cfg.types[TypeGroup] {
+		gs, err := b.userGroupGrants(ctx, nu)
+		if err != nil {
+			return nu, c, fmt.Errorf("changed user %d from %s to %s, but reading the groups Zendesk gave them failed: %w", u.ID, u.Role, role, err)
+		}
+		c.Added = append(c.Added, gs...)
+	}
+	return nu, c, nil
+}
+
 // grantRole changes u's built-in role to t's.
 func (b *Backend) grantRole(ctx context.Context, t target, u *zendesk.User) (access.Result, error) {
 	var res access.Result
@@ -63,15 +96,20 @@ func (b *Backend) grantRole(ctx context.Context, t target, u *zendesk.User) (acc
 		res.Status, res.Grant = access.StatusAlreadyGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
 		return res, nil
 	}
-	removed, err := b.sideEffects(ctx, u, t.role)
+	nu, changed, err := b.changeRole(ctx, u, t.role)
+	if nu == nil {
+		return res, err // nothing changed
+	}
+	res.Status, res.Grant = access.StatusGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
+	res.Replaced = changed.Replaced
+	for _, g := range changed.Added { // the role itself is the named grant
+		if g.(*Grant).EntitlementID != t.eid {
+			res.Added = append(res.Added, g)
+		}
+	}
 	if err != nil {
 		return res, err
 	}
-	if _, err := b.setRole(ctx, u, t.role); err != nil {
-		return res, err
-	}
-	res.Status, res.Grant = access.StatusGranted, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-	res.Replaced = append(b.roleGrantOf(u, u.Role), removed...)
 	res.Note = fmt.Sprintf("a user holds one built-in role: changed user %d from %s to %s", u.ID, u.Role, t.role)
 	return res, nil
 }
@@ -92,15 +130,17 @@ func (b *Backend) revokeRole(ctx context.Context, t target, u *zendesk.User) (ac
 	default:
 		return res, fmt.Errorf("end user is the lowest role and cannot be revoked: grant another role, or delete the user: %w", access.ErrNotGrantable)
 	}
-	removed, err := b.sideEffects(ctx, u, lower)
+	_, changed, err := b.changeRole(ctx, u, lower)
 	if err != nil {
 		return res, err
 	}
-	if _, err := b.setRole(ctx, u, lower); err != nil {
-		return res, err
-	}
 	res.Status, res.Grant = access.StatusRevoked, b.attrs.roleGrant(t.eid, u.ID, u.Suspended)
-	res.Added, res.Replaced = b.roleGrantOf(u, lower), removed
+	res.Added = changed.Added
+	for _, g := range changed.Replaced { // the role itself is the named grant
+		if g.(*Grant).EntitlementID != t.eid {
+			res.Replaced = append(res.Replaced, g)
+		}
+	}
 	res.Note = fmt.Sprintf("demoted user %d from %s to %s", u.ID, t.role, lower)
 	if lower == zendesk.RoleEndUser {
 		res.Note += " (Zendesk removes an end user's group memberships and custom role)"

@@ -35,10 +35,18 @@ type OrganizationMoveError struct {
 	From int64
 	// To is the organization the grant named.
 	To int64
+	// Unmanaged is set when From is outside the WithOrganizations filter:
+	// the move is refused even with OrgModeReplace, because the backend
+	// does not remove access it does not manage.
+	Unmanaged bool
 }
 
 // Error says who would have moved where and how to allow it.
 func (e *OrganizationMoveError) Error() string {
+	if e.Unmanaged {
+		return fmt.Sprintf("user %d belongs to organization %d, outside WithOrganizations, and the account allows one organization per user: "+
+			"adding organization %d would remove access this backend does not manage", e.UserID, e.From, e.To)
+	}
 	return fmt.Sprintf("user %d belongs to organization %d and the account allows one organization per user: "+
 		"adding organization %d would remove it (use OrgModeReplace to allow that)", e.UserID, e.From, e.To)
 }

@@ -31,6 +31,14 @@ func (b *Backend) parseTarget(entitlementID, principalID string) (target, error)
 	if err != nil {
 		return target{}, err
 	}
+	// Spelling first: a malformed id is malformed whatever the
+	// configuration, so it is refused before anything else is decided.
+	if err := checkNumeric("entitlement", entitlementID, ref.Entitlement.Resource); err != nil {
+		return target{}, err
+	}
+	if err := checkNumeric("resource", principalID, ref.Principal); err != nil {
+		return target{}, err
+	}
 	e := ref.Entitlement
 	t := target{kind: e.Resource.Type, eid: e.String(), gid: ref.String()}
 	if !b.cfg.types[t.kind] || t.kind == TypeUser {
@@ -49,11 +57,7 @@ func (b *Backend) parseTarget(entitlementID, principalID string) (target, error)
 			return t, fmt.Errorf("%s: no built-in role %q (want end-user, agent or admin): %w", t.eid, e.Resource.ID, access.ErrUnknownEntitlement)
 		}
 	} else {
-		id, ok := access.ParsePositiveInt(e.Resource.ID)
-		if !ok {
-			return t, &access.IDError{Kind: "entitlement", ID: entitlementID, Reason: idReason}
-		}
-		t.id = id
+		t.id, _ = access.ParsePositiveInt(e.Resource.ID) // checked above
 	}
 	if t.kind == TypeOrganization && !b.orgFilterByName() && !b.orgSelected(t.id, "") {
 		return t, fmt.Errorf("%s: organization %d is outside the WithOrganizations filter: %w", t.eid, t.id, access.ErrUnknownEntitlement)
@@ -61,12 +65,23 @@ func (b *Backend) parseTarget(entitlementID, principalID string) (target, error)
 	if ref.Principal.Type != TypeUser {
 		return t, fmt.Errorf("%s is a %s: only users hold Zendesk entitlements: %w", ref.Principal, ref.Principal.Type, access.ErrNotGrantable)
 	}
-	uid, ok := access.ParsePositiveInt(ref.Principal.ID)
-	if !ok {
-		return t, &access.IDError{Kind: "resource", ID: principalID, Reason: idReason}
-	}
-	t.userID = uid
+	t.userID, _ = access.ParsePositiveInt(ref.Principal.ID) // checked above
 	return t, nil
+}
+
+// checkNumeric refuses a resource of one of Zendesk's numeric types (user,
+// group, organization, custom role) whose id is not canonical, whether or
+// not the configuration reads that type: "group:020000000001" is malformed,
+// not merely unknown.
+func checkNumeric(kind, id string, ref access.ResourceRef) error {
+	rt, ok := resourceTypes[ref.Type]
+	if !ok || rt.IDSyntax != access.IDSyntaxPositiveInt {
+		return nil
+	}
+	if _, ok := access.ParsePositiveInt(ref.ID); !ok {
+		return &access.IDError{Kind: kind, ID: id, Reason: idReason}
+	}
+	return nil
 }
 
 func isBuiltIn(r zendesk.Role) bool {
@@ -81,19 +96,27 @@ func isBuiltIn(r zendesk.Role) bool {
 // it was read within a minute, or else by reading it alongside the user.
 // Then:
 //
-//   - group:<id>:member: POST /group_memberships. End users cannot be group
-//     members: the grant fails with a *NotAgentError, or, with
-//     WithPromoteEndUsers, promotes the user to agent first
-//     (Result.Added holds the agent role, Result.Replaced the end-user
-//     role). If the membership then fails, the Result says what was changed
-//     (StatusIncomplete) beside the error.
-//   - organization:<id>:member: POST /organization_memberships, following the
-//     OrgMode on an account without multiple organizations (a move is
-//     refused with an *OrganizationMoveError, or done and reported in
-//     Result.Replaced, from a re-read of the user's memberships after the
-//     move). For a user in another organization the setting is read afresh
-//     (GET /account/settings) and, when it is off, so are the user's
-//     memberships, which may be several if the setting was on once.
+//   - group:<id>:member: the user's memberships (GET
+//     /users/{id}/group_memberships), then POST /group_memberships. End
+//     users cannot be group members: the grant fails with a *NotAgentError,
+//     or, with WithPromoteEndUsers, promotes the user to agent first
+//     (Result.Added holds the agent role and the default group Zendesk puts
+//     a new agent in, read back after the promotion; Result.Replaced the
+//     end-user role). If the membership then fails, the Result says what was
+//     changed (StatusIncomplete) beside the error.
+//   - organization:<id>:member: for a user in an organization, their
+//     memberships (GET /users/{id}/organization_memberships; several even
+//     without multiple organizations if the setting was on once); then POST
+//     /organization_memberships, following the OrgMode on an account without
+//     multiple organizations: a move is refused with an
+//     *OrganizationMoveError, or done and reported in Result.Replaced, from
+//     a re-read of the user's memberships after the move; a move out of an
+//     organization outside WithOrganizations is always refused. For a user in
+//     another organization the setting is read afresh (GET
+//     /account/settings).
+//   - role:agent:assigned or role:admin:assigned for an end user: the groups
+//     Zendesk gives the new agent are read back and reported in
+//     Result.Added.
 //   - custom_role:<id>:assigned: PUT /users/{id} with custom_role_id (agents
 //     only); the previous custom role is reported in Replaced.
 //   - role:<name>:assigned: PUT /users/{id} with role; the previous role, and

@@ -27,16 +27,16 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 		return nil, fmt.Errorf("zendeskaccess: grants for %s: %w", principalID, err)
 	}
 	ref, err := access.ParseResourceID(principalID)
+	if err == nil {
+		err = checkNumeric("resource", principalID, ref)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("zendeskaccess: grants for: %w", err)
 	}
 	if ref.Type != TypeUser {
 		return fail(fmt.Errorf("only users hold Zendesk grants: %w", access.ErrUnknownPrincipal))
 	}
-	uid, ok := access.ParsePositiveInt(ref.ID)
-	if !ok {
-		return nil, fmt.Errorf("zendeskaccess: grants for: %w", &access.IDError{Kind: "resource", ID: principalID, Reason: idReason})
-	}
+	uid, _ := access.ParsePositiveInt(ref.ID)
 	var (
 		u  *zendesk.User
 		st *accountState
@@ -45,6 +45,9 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 	g.Go(func() error { var err error; u, err = b.getUser(gctx, uid); return err })
 	g.Go(func() error { var err error; st, err = b.currentState(gctx); return err })
 	if err := g.Wait(); err != nil {
+		return fail(err)
+	}
+	if err := b.requireMultiple(st); err != nil {
 		return fail(err)
 	}
 	if !b.inScope(u) {

@@ -33,8 +33,11 @@ const (
 // the last Info read if that is recent, and reads it otherwise.
 func (b *Backend) Streams(ctx context.Context) ([]access.Stream, error) {
 	st, err := b.currentState(ctx)
+	if err == nil {
+		err = b.requireMultiple(st)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("zendeskaccess: streams: %w", err)
 	}
 	r := &syncRun{b: b, st: st}
 	r.users = newJob(r.readUsers)

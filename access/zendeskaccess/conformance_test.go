@@ -1,11 +1,20 @@
 package zendeskaccess_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/accesstest"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
+	"github.com/zgov-io/zgov/zendesk"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
 
@@ -42,22 +51,23 @@ func TestConformance(t *testing.T) {
 		srvOpts []zendesktest.Option
 		opts    []zendeskaccess.Option
 		setup   func(*testing.T, *zendesktest.Server)
+		hide    bool // the custom roles list leaves out a role agents hold
 	}{
-		{"TeamMembersSingleOrganization", nil, nil, nil},
+		{"TeamMembersSingleOrganization", nil, nil, nil, false},
 		{"AllUsersMultipleOrganizations",
 			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
-			[]zendeskaccess.Option{zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}, nil},
+			[]zendeskaccess.Option{zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}, nil, false},
 		{"TeamMembersMultipleOrganizationsPerUser",
 			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
-			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyPerUser), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple)}, nil},
-		{"Professional", []zendesktest.Option{zendesktest.WithPlan(zendesktest.PlanProfessional), zendesktest.WithAccount(noCustomRoles())}, nil, nil},
+			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyPerUser), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple)}, nil, false},
+		{"Professional", []zendesktest.Option{zendesktest.WithPlan(zendesktest.PlanProfessional), zendesktest.WithAccount(noCustomRoles())}, nil, nil, false},
 		// Memberships kept after the setting was turned off, read with an
 		// explicit strategy, and an agent whose custom role the account does
 		// not list: GrantsFor must show what Sync shows.
 		{"KeptMembershipsUnlistedCustomRole",
 			[]zendesktest.Option{zendesktest.WithMultipleOrganizations(true)},
-			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyAccountWide)},
-			keptMembershipsUnlistedRole},
+			[]zendeskaccess.Option{zendeskaccess.WithMembershipStrategy(zendeskaccess.StrategyAccountWide), zendeskaccess.WithCustomRoleFallback(60_000_000_002)},
+			keptMembershipsUnlistedRole, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,7 +82,11 @@ func TestConformance(t *testing.T) {
 			grant, revoke := groupChange(t, server(t))
 			accesstest.Run(t, accesstest.Harness{
 				NewBackend: func(t *testing.T) access.Backend {
-					return newBackend(t, server(t), tc.opts...)
+					srv := server(t)
+					if tc.hide {
+						return hidingFirstCustomRole(t, srv, tc.opts...)
+					}
+					return newBackend(t, srv, tc.opts...)
 				},
 				Grant:  grant,
 				Revoke: revoke,
@@ -83,12 +97,9 @@ func TestConformance(t *testing.T) {
 
 // keptMembershipsUnlistedRole gives every agent two organizations while the
 // account allows several, then turns the setting off (what Zendesk leaves is
-// undocumented; the simulator keeps both), and adds an agent whose custom
-// role id is not among the account's custom roles.
+// undocumented; the simulator keeps both).
 func keptMembershipsUnlistedRole(t *testing.T, srv *zendesktest.Server) {
 	t.Helper()
-	// TODO(merge): an agent whose custom role was deleted, once the
-	// simulator can delete one.
 	a, b := srv.AddOrganization("Kept A"), srv.AddOrganization("Kept B")
 	for _, u := range liveUsers(srv, zendesktest.RoleAgent) {
 		for _, o := range []int64{a.ID, b.ID} {
@@ -98,4 +109,56 @@ func keptMembershipsUnlistedRole(t *testing.T, srv *zendesktest.Server) {
 		}
 	}
 	srv.SetMultipleOrganizations(false)
+}
+
+// hidingFirstCustomRole returns a backend whose client reads the simulator
+// through a proxy that leaves the first custom role out of GET
+// /api/v2/custom_roles, though agents hold it: a role deleted or hidden
+// since it was assigned. Sync leaves such grants out (the role is no
+// resource); GrantsFor must too.
+func hidingFirstCustomRole(t *testing.T, srv *zendesktest.Server, opts ...zendeskaccess.Option) access.Backend {
+	t.Helper()
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method != http.MethodGet || r.Request.URL.Path != "/api/v2/custom_roles" || r.StatusCode != http.StatusOK {
+			return nil
+		}
+		var page map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&page); err != nil {
+			return err
+		}
+		var roles []json.RawMessage
+		if err := json.Unmarshal(page["custom_roles"], &roles); err != nil {
+			return err
+		}
+		if len(roles) > 0 {
+			roles = roles[1:]
+		}
+		page["custom_roles"], _ = json.Marshal(roles)
+		body, err := json.Marshal(page)
+		if err != nil {
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	cr := srv.Credentials()
+	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(proxy.URL),
+		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(fast))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := zendeskaccess.New(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -73,6 +73,11 @@ func Run(t *testing.T, h Harness) {
 		{"NotGrantable", s.testNotGrantable},
 		{"PrincipalGrantsLister", s.testGrantsFor},
 		{"RequestCounter", s.testRequestCounter},
+		{"CreateAccount", s.testCreateAccount},
+		{"CreateAccountBadInput", s.testCreateAccountBadInput},
+		{"CreateAccountConcurrently", s.testCreateAccountConcurrently},
+		{"DeprovisionLadder", s.testDeprovisionLadder},
+		{"Reactivate", s.testReactivate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -73,6 +73,10 @@ type Backend struct {
 
 	mu     sync.RWMutex
 	byType map[string]*typeData
+	// Accounts (AccountManager): soft-deleted resources, and the IDs of
+	// purged ones.
+	deleted map[string]access.ResourceRecord
+	purged  map[string]bool
 }
 
 // typeData holds the items of one resource type: its resources, the
@@ -102,6 +106,8 @@ func New(d Data, opts ...Option) (*Backend, error) {
 		types:     slices.Clone(d.ResourceTypes),
 		exclusive: map[string]bool{},
 		byType:    map[string]*typeData{},
+		deleted:   map[string]access.ResourceRecord{},
+		purged:    map[string]bool{},
 	}
 	for i, t := range b.types {
 		b.types[i].Traits = slices.Clone(t.Traits)

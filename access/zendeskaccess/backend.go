@@ -33,8 +33,9 @@ type Backend struct {
 	attrs  *grantAttrs
 	now    func() time.Time
 
-	locks userLocks // serialise the changes to each user
-	known knownSets // groups and organizations recently seen to exist
+	locks      keyedLocks[int64]  // serialise the changes to each user
+	emailLocks keyedLocks[string] // serialise account creation per e-mail address
+	known      knownSets          // groups and organizations recently seen to exist
 
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil

@@ -53,10 +53,20 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 	if !b.inScope(u) {
 		return fail(fmt.Errorf("user %d is an end user, outside ScopeTeamMembers: %w", uid, access.ErrUnknownPrincipal))
 	}
-	known := func(id int64) bool { return st.hasCustomRole(id) }
-	out := b.userObjectGrants(u, known)
+	gs, err := b.userGrants(ctx, u, st)
+	if err != nil {
+		return fail(err)
+	}
+	return gs, nil
+}
+
+// userGrants returns the grants user u holds, as a sync shows them: those
+// on the user object, and the group and organization memberships read with
+// one request each, concurrently.
+func (b *Backend) userGrants(ctx context.Context, u *zendesk.User, st *accountState) ([]access.Grant, error) {
+	out := b.userObjectGrants(u, st.hasCustomRole)
 	var groups, orgs []access.Grant
-	g, gctx = errgroup.WithContext(ctx)
+	g, gctx := errgroup.WithContext(ctx)
 	if b.cfg.types[TypeGroup] && u.IsTeamMember() {
 		g.Go(func() error {
 			var err error
@@ -72,7 +82,7 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return fail(err)
+		return nil, err
 	}
 	out = append(out, groups...)
 	return append(out, orgs...), nil

@@ -6,15 +6,16 @@ import (
 	"time"
 )
 
-// userLocks serialises the changes one backend makes to one user, so that
+// keyedLocks serialises the changes one backend makes to one user (keyed by
+// id; accounts being created are keyed by e-mail address), so that
 // each grant or revoke reads the user after the one before it wrote: twenty
 // concurrent organization grants to one user on an account without multiple
 // organizations are then one grant and nineteen refusals (or moves, each
 // reported), never twenty grants of which nineteen were silently undone.
 // Changes to different users run concurrently.
-type userLocks struct {
+type keyedLocks[K comparable] struct {
 	mu sync.Mutex
-	m  map[int64]*userLock
+	m  map[K]*userLock
 }
 
 type userLock struct {
@@ -24,10 +25,10 @@ type userLock struct {
 
 // lock waits for the user's lock, or for ctx to end, and returns the
 // function that releases it.
-func (l *userLocks) lock(ctx context.Context, userID int64) (unlock func(), err error) {
+func (l *keyedLocks[K]) lock(ctx context.Context, userID K) (unlock func(), err error) {
 	l.mu.Lock()
 	if l.m == nil {
-		l.m = map[int64]*userLock{}
+		l.m = map[K]*userLock{}
 	}
 	ul := l.m[userID]
 	if ul == nil {
@@ -49,7 +50,7 @@ func (l *userLocks) lock(ctx context.Context, userID int64) (unlock func(), err 
 	}
 }
 
-func (l *userLocks) release(userID int64, ul *userLock) {
+func (l *keyedLocks[K]) release(userID K, ul *userLock) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ul.waiters--

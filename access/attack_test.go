@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -19,9 +18,9 @@ import (
 	"github.com/zgov-io/zgov/access/memaccess"
 )
 
-// atkData is a small account whose numeric types declare
+// syntaxData is a small account whose numeric types declare
 // IDSyntaxPositiveInt and whose "mail" type declares IDSyntaxEscaped.
-func atkData() memaccess.Data {
+func syntaxData() memaccess.Data {
 	to := []string{"user", "mail"}
 	return memaccess.Data{
 		ResourceTypes: []access.ResourceType{
@@ -48,65 +47,23 @@ func atkData() memaccess.Data {
 	}
 }
 
-// atkCounting wraps a backend and counts the calls that reach it.
-type atkCounting struct {
-	access.Backend
-	calls atomic.Int64
-	res   *access.Result // if set, Grant and Revoke answer this
-	err   error
-}
-
-func (c *atkCounting) Grant(ctx context.Context, req access.GrantRequest) (access.Result, error) {
-	c.calls.Add(1)
-	if c.res != nil {
-		return *c.res, c.err
-	}
-	return c.Backend.Grant(ctx, req)
-}
-
-func (c *atkCounting) Revoke(ctx context.Context, req access.RevokeRequest) (access.Result, error) {
-	c.calls.Add(1)
-	if c.res != nil {
-		return *c.res, c.err
-	}
-	return c.Backend.Revoke(ctx, req)
-}
-
-// atkLister adds a scripted PrincipalGrantsLister.
-type atkLister struct {
+// scriptedLister adds a scripted PrincipalGrantsLister.
+type scriptedLister struct {
 	access.Backend
 	grants []access.Grant
 }
 
-func (l *atkLister) GrantsFor(context.Context, string) ([]access.Grant, error) { return l.grants, nil }
+func (l *scriptedLister) GrantsFor(context.Context, string) ([]access.Grant, error) {
+	return l.grants, nil
+}
 
-func atkMem(t *testing.T) *memaccess.Backend {
+func syntaxMem(t *testing.T) *memaccess.Backend {
 	t.Helper()
-	b, err := memaccess.New(atkData())
+	b, err := memaccess.New(syntaxData())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func atkSys(t *testing.T, b access.Backend) *access.System {
-	t.Helper()
-	sys, err := access.NewSystem(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sys
-}
-
-// atkNoPanic runs f and reports a panic as a test failure.
-func atkNoPanic(t *testing.T, what string, f func()) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panicked: %v", what, r)
-		}
-	}()
-	f()
 }
 
 // Every non-canonical spelling is refused with ErrMalformedID before the
@@ -114,9 +71,9 @@ func atkNoPanic(t *testing.T, what string, f func()) {
 // GrantsFor; the backend (memaccess) refuses the same spellings itself.
 func TestAttack_SystemRefusesEverySpelling(t *testing.T) {
 	t.Parallel()
-	mem := atkMem(t)
-	cb := &atkCounting{Backend: mem}
-	sys := atkSys(t, cb)
+	mem := syntaxMem(t)
+	cb := &scripted{Backend: mem}
+	sys := newSystem(t, cb)
 	var bad []string
 	for _, n := range []string{"+42", "-42", "042", "0042", "0", "00", "4_2", "42 ", " 42", "4\u00a02", "４２", "٤٢",
 		"%34%32", "%342", "42%20", "9223372036854775808", "99999999999999999999", strings.Repeat("4", 257), "",
@@ -131,7 +88,7 @@ func TestAttack_SystemRefusesEverySpelling(t *testing.T) {
 	for _, p := range bad {
 		for _, e := range []string{"group:7:member", "role:agent:assigned"} {
 			req := access.GrantRequest{EntitlementID: e, PrincipalID: p}
-			atkNoPanic(t, req.GrantID(), func() {
+			noPanic(t, req.GrantID(), func() {
 				if _, err := sys.Grant(ctx, req); !errors.Is(err, access.ErrMalformedID) {
 					t.Errorf("System.Grant(%q): %v, want ErrMalformedID", req.GrantID(), err)
 				}
@@ -166,7 +123,7 @@ func TestAttack_SystemRefusesEverySpelling(t *testing.T) {
 func TestAttack_SystemGrantsForFallbackEqualsSync(t *testing.T) {
 	t.Parallel()
 	type plain struct{ access.Backend } // hides memaccess's GrantsFor
-	sys := atkSys(t, plain{atkMem(t)})
+	sys := newSystem(t, plain{syntaxMem(t)})
 	snap, err := sys.Sync(t.Context(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -220,8 +177,8 @@ func TestAttack_SystemGarbageResultsRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.res
-			sys := atkSys(t, &atkCounting{Backend: atkMem(t), res: &res})
-			atkNoPanic(t, tc.name, func() {
+			sys := newSystem(t, &scripted{Backend: syntaxMem(t), res: &res})
+			noPanic(t, tc.name, func() {
 				_, err := sys.Grant(t.Context(), req)
 				if !errors.Is(err, access.ErrBadResult) {
 					t.Errorf("Grant answered %+v: error %v, want ErrBadResult", tc.res, err)
@@ -247,8 +204,8 @@ func TestAttack_SystemNilGrantInPartialResultPanics(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.res
-			sys := atkSys(t, &atkCounting{Backend: atkMem(t), res: &res, err: boom})
-			atkNoPanic(t, tc.name, func() {
+			sys := newSystem(t, &scripted{Backend: syntaxMem(t), res: &res, err: boom})
+			noPanic(t, tc.name, func() {
 				_, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:42"})
 				if err == nil {
 					t.Fatal("no error")
@@ -273,8 +230,8 @@ func (g *ptrGrant) Attributes() access.Attributes { return nil }
 func TestAttack_SystemTypedNilGrantPanics(t *testing.T) {
 	t.Parallel()
 	res := access.Result{Status: access.StatusGranted, Grant: (*ptrGrant)(nil)}
-	sys := atkSys(t, &atkCounting{Backend: atkMem(t), res: &res})
-	atkNoPanic(t, "System.Grant", func() {
+	sys := newSystem(t, &scripted{Backend: syntaxMem(t), res: &res})
+	noPanic(t, "System.Grant", func() {
 		if _, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:42"}); !errors.Is(err, access.ErrBadResult) {
 			t.Errorf("error %v, want ErrBadResult", err)
 		}
@@ -292,15 +249,15 @@ func TestAttack_SystemGrantsForNilGrantPanics(t *testing.T) {
 		{access.NewGrant("group:7:member", "user:42", nil), nil},
 		{(*ptrGrant)(nil)},
 	} {
-		sys := atkSys(t, &atkLister{Backend: atkMem(t), grants: gs})
-		atkNoPanic(t, fmt.Sprintf("GrantsFor answered %d grants", len(gs)), func() {
+		sys := newSystem(t, &scriptedLister{Backend: syntaxMem(t), grants: gs})
+		noPanic(t, fmt.Sprintf("GrantsFor answered %d grants", len(gs)), func() {
 			if _, err := sys.GrantsFor(t.Context(), "user:42"); !errors.Is(err, access.ErrBadResult) {
 				t.Errorf("GrantsFor with a nil grant: error %v, want ErrBadResult", err)
 			}
 		})
 	}
 	// Another principal's grant is refused (regression).
-	sys := atkSys(t, &atkLister{Backend: atkMem(t), grants: []access.Grant{access.NewGrant("group:7:member", "user:1", nil)}})
+	sys := newSystem(t, &scriptedLister{Backend: syntaxMem(t), grants: []access.Grant{access.NewGrant("group:7:member", "user:1", nil)}})
 	if _, err := sys.GrantsFor(t.Context(), "user:42"); !errors.Is(err, access.ErrBadResult) {
 		t.Errorf("GrantsFor with another principal's grant: %v, want ErrBadResult", err)
 	}
@@ -314,7 +271,7 @@ func TestAttack_SystemPartialResultNamesAnotherGrant(t *testing.T) {
 	t.Parallel()
 	req := access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:42"}
 	res := access.Result{Status: access.StatusGranted, Grant: access.NewGrant("group:7:member", "user:1", nil)}
-	sys := atkSys(t, &atkCounting{Backend: atkMem(t), res: &res, err: errors.New("boom")})
+	sys := newSystem(t, &scripted{Backend: syntaxMem(t), res: &res, err: errors.New("boom")})
 	got, err := sys.Grant(t.Context(), req)
 	if errors.Is(err, access.ErrBadResult) {
 		return
@@ -334,7 +291,7 @@ func TestAttack_SystemDropsBackendPartialResult(t *testing.T) {
 	added := access.NewGrant("role:agent:assigned", "user:1", nil)
 	inner := &access.PartialError{Op: "grant", GrantID: "group:7:member@user:1",
 		Result: access.Result{Status: access.StatusIncomplete, Added: []access.Grant{added}}, Err: errors.New("boom")}
-	sys := atkSys(t, &atkCounting{Backend: atkMem(t), res: &access.Result{}, err: inner})
+	sys := newSystem(t, &scripted{Backend: syntaxMem(t), res: &access.Result{}, err: inner})
 	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:1"})
 	var pe *access.PartialError
 	if !errors.As(err, &pe) {
@@ -355,7 +312,7 @@ func TestAttack_NewSystemTypedNilBackend(t *testing.T) {
 	if err != nil {
 		return // refused: fine
 	}
-	atkNoPanic(t, "System.Grant over a nil *memaccess.Backend", func() {
+	noPanic(t, "System.Grant over a nil *memaccess.Backend", func() {
 		if _, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:1"}); err == nil {
 			t.Error("Grant over a nil backend succeeded")
 		}
@@ -367,7 +324,7 @@ func TestAttack_NewSystemTypedNilBackend(t *testing.T) {
 // operation, and idempotency.
 func TestAttack_SystemResultShapeOverMemaccess(t *testing.T) {
 	t.Parallel()
-	sys := atkSys(t, atkMem(t))
+	sys := newSystem(t, syntaxMem(t))
 	ctx := t.Context()
 	req := access.GrantRequest{EntitlementID: "group:7:member", PrincipalID: "user:42"}
 	steps := []struct {

@@ -3,28 +3,40 @@ package access_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/memaccess"
 )
 
-// scripted is a backend whose Grant and Revoke answer what a test says,
-// to check how System shapes a backend's answers.
+// scripted wraps a backend, counts the Grant and Revoke calls that reach
+// it and, if res is set, answers them with res and err instead of the
+// wrapped backend, to check how System shapes a backend's answers.
 type scripted struct {
 	access.Backend
-	res access.Result
-	err error
+	calls atomic.Int64
+	res   *access.Result
+	err   error
 }
 
-func (s *scripted) Grant(context.Context, access.GrantRequest) (access.Result, error) {
-	return s.res, s.err
+func (s *scripted) Grant(ctx context.Context, req access.GrantRequest) (access.Result, error) {
+	s.calls.Add(1)
+	if s.res != nil {
+		return *s.res, s.err
+	}
+	return s.Backend.Grant(ctx, req)
 }
 
-func (s *scripted) Revoke(context.Context, access.RevokeRequest) (access.Result, error) {
-	return s.res, s.err
+func (s *scripted) Revoke(ctx context.Context, req access.RevokeRequest) (access.Result, error) {
+	s.calls.Add(1)
+	if s.res != nil {
+		return *s.res, s.err
+	}
+	return s.Backend.Revoke(ctx, req)
 }
 
+// newScripted returns a scripted backend over a small generated account.
 func newScripted(t *testing.T) *scripted {
 	t.Helper()
 	b, err := memaccess.New(memaccess.Generate(3, 2, 2))
@@ -37,11 +49,8 @@ func newScripted(t *testing.T) *scripted {
 func TestSystemRefusesAliasesBeforeTheBackend(t *testing.T) {
 	t.Parallel()
 	b := newScripted(t)
-	b.res = access.Result{Status: access.StatusGranted}
-	sys, err := access.NewSystem(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b.res = &access.Result{Status: access.StatusGranted}
+	sys := newSystem(t, b)
 	for _, req := range []access.GrantRequest{
 		{EntitlementID: "group:1:member", PrincipalID: "user:+1"},
 		{EntitlementID: "group:1:member", PrincipalID: "user:01"},
@@ -84,11 +93,8 @@ func TestSystemShapesResults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			b := newScripted(t)
-			b.res, b.err = tc.res, tc.err
-			sys, err := access.NewSystem(b)
-			if err != nil {
-				t.Fatal(err)
-			}
+			b.res, b.err = &tc.res, tc.err
+			sys := newSystem(t, b)
 			res, err := sys.Grant(t.Context(), req)
 			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Grant error = %v, want %v", err, tc.wantErr)

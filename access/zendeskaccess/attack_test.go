@@ -11,13 +11,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"maps"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,152 +30,22 @@ import (
 )
 
 // ---------------------------------------------------------------------------
-// Helpers (prefixed atk so that they cannot collide with the package's own).
+// Helpers of this suite (the shared ones are in helpers_test.go and
+// proxy_test.go).
 
-const (
-	atkFast      = 1_000_000
-	atkUserBase  = 10_000_000_000
-	atkGroupBase = 20_000_000_000
-	atkOrgBase   = 30_000_000_000
-)
-
-func atkServer(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
-	t.Helper()
-	all := append([]zendesktest.Option{zendesktest.WithRateLimit(atkFast), zendesktest.WithRequestLog(10_000)}, opts...)
-	srv, err := zendesktest.NewServer(all...)
-	if err != nil {
-		t.Fatalf("zendesktest.NewServer: %v", err)
-	}
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-func atkDemo(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
-	t.Helper()
-	return atkServer(t, append([]zendesktest.Option{zendesktest.WithAccount(zendesktest.DemoAccount())}, opts...)...)
-}
-
-// atkClient returns an API-token client of srv sending to baseURL (srv.URL
-// or a proxy's), retrying quickly and never sleeping on a Retry-After.
-func atkClient(t testing.TB, srv *zendesktest.Server, baseURL string, extra ...zendesk.Option) *zendesk.Client {
-	t.Helper()
-	cr := srv.Credentials()
-	opts := []zendesk.Option{zendesk.WithBaseURL(baseURL),
-		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(atkFast),
-		zendesk.WithRetryWait(time.Millisecond, time.Millisecond), zendesk.WithRetryAfterCap(time.Millisecond)}
-	c, err := zendesk.NewClient(cr.Subdomain, append(opts, extra...)...)
-	if err != nil {
-		t.Fatalf("zendesk.NewClient: %v", err)
-	}
-	return c
-}
-
-func atkBackend(t testing.TB, c *zendesk.Client, opts ...zendeskaccess.Option) *zendeskaccess.Backend {
-	t.Helper()
-	b, err := zendeskaccess.New(c, opts...)
-	if err != nil {
-		t.Fatalf("zendeskaccess.New: %v", err)
-	}
-	return b
-}
-
-func atkSystem(t testing.TB, b access.Backend) *access.System {
-	t.Helper()
-	sys, err := access.NewSystem(b)
-	if err != nil {
-		t.Fatalf("access.NewSystem: %v", err)
-	}
-	return sys
-}
-
-func atkUID(id int64) string   { return "user:" + strconv.FormatInt(id, 10) }
-func atkGroup(id int64) string { return "group:" + strconv.FormatInt(id, 10) + ":member" }
-func atkOrg(id int64) string   { return "organization:" + strconv.FormatInt(id, 10) + ":member" }
-func atkCR(id int64) string    { return "custom_role:" + strconv.FormatInt(id, 10) + ":assigned" }
-func atkRole(r string) string  { return "role:" + r + ":assigned" }
-
-func atkUsers(srv *zendesktest.Server, roles ...zendesktest.Role) []zendesktest.User {
-	var out []zendesktest.User
-	for id := int64(atkUserBase + 1); ; id++ {
-		u, ok := srv.User(id)
-		if !ok {
-			return out
-		}
-		if u.Active && (len(roles) == 0 || slices.Contains(roles, u.Role)) {
-			out = append(out, u)
-		}
-	}
-}
-
-func atkGroups(srv *zendesktest.Server) []zendesktest.Group {
-	var out []zendesktest.Group
-	for id := int64(atkGroupBase + 1); ; id++ {
-		g, ok := srv.Group(id)
-		if !ok {
-			return out
-		}
-		out = append(out, g)
-	}
-}
-
-func atkOrgs(srv *zendesktest.Server) []zendesktest.Organization {
-	var out []zendesktest.Organization
-	for id := int64(atkOrgBase + 1); ; id++ {
-		o, ok := srv.Organization(id)
-		if !ok {
-			return out
-		}
-		out = append(out, o)
-	}
-}
-
-// atkHeld returns the grants a user holds in Zendesk, read from the
-// simulator's state (no request, no fault, no code under test).
-func atkHeld(t testing.TB, srv *zendesktest.Server, userID int64) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	u, ok := srv.User(userID)
-	if !ok || !u.Active {
-		return out
-	}
-	p := atkUID(userID)
-	out[access.GrantID(atkRole(string(u.Role)), p)] = true
-	if u.CustomRoleID != 0 {
-		out[access.GrantID(atkCR(u.CustomRoleID), p)] = true
-	}
-	for _, m := range srv.GroupMembershipsOf(userID) {
-		if g, ok := srv.Group(m.GroupID); ok && !g.Deleted {
-			out[access.GrantID(atkGroup(m.GroupID), p)] = true
-		}
-	}
-	for _, m := range srv.OrganizationMembershipsOf(userID) {
-		out[access.GrantID(atkOrg(m.OrganizationID), p)] = true
-	}
-	return out
-}
-
-func atkIDs(gs []access.Grant) []string {
-	out := []string{}
-	for _, g := range gs {
-		out = append(out, g.ID())
-	}
-	slices.Sort(out)
-	return out
-}
-
-// atkLedger adds up what results say a call changed: +1 for a grant created
+// ledger adds up what results say a call changed: +1 for a grant created
 // (StatusGranted, Added), -1 for one removed (StatusRevoked, Replaced). If
 // every result is truthful and complete, then for every grant the net sum
 // is what the grant's holding changed by from before to after, whatever
 // order the calls ran in.
-type atkLedger struct {
+type ledger struct {
 	mu       gosync.Mutex
 	net      map[string]int
 	log      []string
-	failures int // failed attempts (atkRunScript)
+	failures int // failed attempts (runScript)
 }
 
-func (l *atkLedger) record(what string, res access.Result) {
+func (l *ledger) record(what string, res access.Result) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.net == nil {
@@ -212,7 +77,7 @@ func (l *atkLedger) record(what string, res access.Result) {
 
 // check reports every grant whose reported changes do not add up to what
 // happened in Zendesk.
-func (l *atkLedger) check(t testing.TB, before, after map[string]bool) {
+func (l *ledger) check(t testing.TB, before, after map[string]bool) {
 	t.Helper()
 	ids := map[string]bool{}
 	for id := range before {
@@ -242,80 +107,12 @@ func (l *atkLedger) check(t testing.TB, before, after map[string]bool) {
 	}
 }
 
-// atkProxy stands between a client and the simulator; hook decides per
-// request: "" forwards it, "refuse" answers 403 (not retried), "fail500"
-// answers 500 (retried by the client), "lose"
-// forwards it and then drops the answer (the server acted, the client
-// does not know). hook may block.
-type atkProxy struct {
-	URL  string
-	mu   gosync.Mutex
-	hook func(r *http.Request) string
-}
-
-func atkNewProxy(t testing.TB, srv *zendesktest.Server) *atkProxy {
-	t.Helper()
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	rp.ErrorLog = log.New(io.Discard, "", 0)
-	p := &atkProxy{}
-	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		hook := p.hook
-		p.mu.Unlock()
-		action := ""
-		if hook != nil {
-			action = hook(r)
-		}
-		switch action {
-		case "refuse":
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"error":"Forbidden","description":"refused by the attack proxy"}`))
-		case "fail500":
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusInternalServerError)
-			_, _ = w.Write([]byte(`{"error":"InternalError","description":"failed by the attack proxy"}`))
-		case "lose":
-			rp.ServeHTTP(httptest.NewRecorder(), r)
-			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-				_ = conn.Close()
-			}
-		default:
-			rp.ServeHTTP(w, r)
-		}
-	}))
-	hs.Config.ErrorLog = log.New(io.Discard, "", 0)
-	t.Cleanup(hs.Close)
-	p.URL = hs.URL
-	return p
-}
-
-func (p *atkProxy) set(hook func(r *http.Request) string) {
-	p.mu.Lock()
-	p.hook = hook
-	p.mu.Unlock()
-}
-
-func atkNoPanic(t testing.TB, what string, f func()) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s panicked: %v", what, r)
-		}
-	}()
-	f()
-}
-
 // ---------------------------------------------------------------------------
 // 1. IDs
 
-// atkBadNative lists non-canonical spellings of Zendesk id n (and inputs
+// badNative lists non-canonical spellings of Zendesk id n (and inputs
 // that are no id at all).
-func atkBadNative(n int64) []string {
+func badNative(n int64) []string {
 	s := strconv.FormatInt(n, 10)
 	return []string{
 		"+" + s, "-" + s, "0" + s, "00" + s, "0", "-0", "+0", "00",
@@ -330,21 +127,21 @@ func atkBadNative(n int64) []string {
 }
 
 // The valid part of a request whose other part is malformed.
-func atkIDFixture(t *testing.T, srv *zendesktest.Server) (agent int64, group int64) {
+func idFixture(t *testing.T, srv *zendesktest.Server) (agent int64, group int64) {
 	t.Helper()
-	return atkUsers(srv, zendesktest.RoleAgent)[0].ID, atkGroups(srv)[1].ID
+	return liveUsers(srv, zendesktest.RoleAgent)[0].ID, groups(srv)[1].ID
 }
 
-func atkMalformedRequests(agent, group int64) []access.GrantRequest {
+func malformedRequests(agent, group int64) []access.GrantRequest {
 	var reqs []access.GrantRequest
-	for _, bad := range atkBadNative(agent) {
+	for _, bad := range badNative(agent) {
 		reqs = append(reqs,
-			access.GrantRequest{EntitlementID: atkGroup(group), PrincipalID: "user:" + bad},
-			access.GrantRequest{EntitlementID: atkRole("agent"), PrincipalID: "user:" + bad})
+			access.GrantRequest{EntitlementID: groupE(group), PrincipalID: "user:" + bad},
+			access.GrantRequest{EntitlementID: roleE("agent"), PrincipalID: "user:" + bad})
 	}
-	for _, bad := range atkBadNative(group) {
+	for _, bad := range badNative(group) {
 		for _, typ := range []string{"group:%s:member", "organization:%s:member", "custom_role:%s:assigned"} {
-			reqs = append(reqs, access.GrantRequest{EntitlementID: fmt.Sprintf(typ, bad), PrincipalID: atkUID(agent)})
+			reqs = append(reqs, access.GrantRequest{EntitlementID: fmt.Sprintf(typ, bad), PrincipalID: uid(agent)})
 		}
 	}
 	// Empty parts and broken structure.
@@ -352,10 +149,10 @@ func atkMalformedRequests(agent, group int64) []access.GrantRequest {
 		"group:" + strconv.FormatInt(group, 10), "group:" + strconv.FormatInt(group, 10) + ":member:x",
 		"Group:" + strconv.FormatInt(group, 10) + ":member", "group:" + strconv.FormatInt(group, 10) + ":Member",
 		"group:1@2:member", "role:agent :assigned", "role:%61gent:assigned", "role::assigned", "role:agent:Assigned"} {
-		reqs = append(reqs, access.GrantRequest{EntitlementID: e, PrincipalID: atkUID(agent)})
+		reqs = append(reqs, access.GrantRequest{EntitlementID: e, PrincipalID: uid(agent)})
 	}
 	for _, p := range []string{"", "user", "user:", ":1", "User:" + strconv.FormatInt(agent, 10), "user:1:2", "user:1@x", "user::1"} {
-		reqs = append(reqs, access.GrantRequest{EntitlementID: atkGroup(group), PrincipalID: p})
+		reqs = append(reqs, access.GrantRequest{EntitlementID: groupE(group), PrincipalID: p})
 	}
 	return reqs
 }
@@ -376,17 +173,17 @@ func TestAttack_MalformedIDsRefusedEverywhere(t *testing.T) {
 			if plan != zendesktest.PlanEnterprise {
 				spec.CustomRoles = 0
 			}
-			srv := atkServer(t, zendesktest.WithPlan(plan), zendesktest.WithAccount(spec))
-			b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithPromoteEndUsers(true),
+			srv := newServer(t, zendesktest.WithPlan(plan), zendesktest.WithAccount(spec))
+			b := newBackend(t, srv, zendeskaccess.WithPromoteEndUsers(true),
 				zendeskaccess.WithCustomRoleFallback(60_000_000_001))
-			sys := atkSystem(t, b)
+			sys := newSystem(t, b)
 			if _, err := sys.Info(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			agent, group := atkIDFixture(t, srv)
+			agent, group := idFixture(t, srv)
 			srv.ResetStats()
 			ctx := t.Context()
-			for _, req := range atkMalformedRequests(agent, group) {
+			for _, req := range malformedRequests(agent, group) {
 				name := fmt.Sprintf("%q@%q", req.EntitlementID, req.PrincipalID)
 				check := func(op string, err error) {
 					t.Helper()
@@ -394,7 +191,7 @@ func TestAttack_MalformedIDsRefusedEverywhere(t *testing.T) {
 						t.Errorf("%s %s: error = %v, want ErrMalformedID", op, name, err)
 					}
 				}
-				atkNoPanic(t, name, func() {
+				noPanic(t, name, func() {
 					_, err := b.Grant(ctx, req)
 					check("backend Grant", err)
 					_, err = b.Revoke(ctx, access.RevokeRequest(req))
@@ -403,7 +200,7 @@ func TestAttack_MalformedIDsRefusedEverywhere(t *testing.T) {
 					check("System.Grant", err)
 					_, err = sys.Revoke(ctx, access.RevokeRequest(req))
 					check("System.Revoke", err)
-					if strings.HasPrefix(req.PrincipalID, "user:") && req.PrincipalID != atkUID(agent) {
+					if strings.HasPrefix(req.PrincipalID, "user:") && req.PrincipalID != uid(agent) {
 						_, err = b.GrantsFor(ctx, req.PrincipalID)
 						check("backend GrantsFor", err)
 						_, err = sys.GrantsFor(ctx, req.PrincipalID)
@@ -423,20 +220,20 @@ func TestAttack_MalformedIDsRefusedEverywhere(t *testing.T) {
 // without a request.
 func TestAttack_RoleSpellingsRefused(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	b := atkBackend(t, atkClient(t, srv, srv.URL))
-	sys := atkSystem(t, b)
+	srv := demo(t)
+	b := newBackend(t, srv)
+	sys := newSystem(t, b)
 	if _, err := sys.Info(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0].ID
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0].ID
 	srv.ResetStats()
 	for _, e := range []string{"role:Agent:assigned", "role:AGENT:assigned", "role:end_user:assigned",
 		"role:enduser:assigned", "role:end-users:assigned", "role:owner:assigned", "role:agent:member",
 		"role:admin:assigned-", "role:light-agent:assigned", "role:agent%20:assigned", "role:%C3%A4gent:assigned",
 		"role:ａｇｅｎｔ:assigned", "role:agent\u200b:assigned"} {
-		req := access.GrantRequest{EntitlementID: e, PrincipalID: atkUID(agent)}
-		atkNoPanic(t, e, func() {
+		req := access.GrantRequest{EntitlementID: e, PrincipalID: uid(agent)}
+		noPanic(t, e, func() {
 			for op, f := range map[string]func() error{
 				"backend Grant":  func() error { _, err := b.Grant(t.Context(), req); return err },
 				"backend Revoke": func() error { _, err := b.Revoke(t.Context(), access.RevokeRequest(req)); return err },
@@ -463,16 +260,16 @@ func TestAttack_RoleSpellingsRefused(t *testing.T) {
 // ErrUnknownPrincipal because the principal is not a user.
 func TestAttack_MalformedIDOfUnreadTypeNotMalformed(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithResourceTypes(zendeskaccess.TypeGroup))
-	sys := atkSystem(t, b)
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0].ID
-	org := atkOrgs(srv)[0].ID
+	srv := demo(t)
+	b := newBackend(t, srv, zendeskaccess.WithResourceTypes(zendeskaccess.TypeGroup))
+	sys := newSystem(t, b)
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0].ID
+	org := organizations(srv)[0].ID
 	cases := []access.GrantRequest{
-		{EntitlementID: "organization:0" + strconv.FormatInt(org, 10) + ":member", PrincipalID: atkUID(agent)},
-		{EntitlementID: "custom_role:+1:assigned", PrincipalID: atkUID(agent)},
+		{EntitlementID: "organization:0" + strconv.FormatInt(org, 10) + ":member", PrincipalID: uid(agent)},
+		{EntitlementID: "custom_role:+1:assigned", PrincipalID: uid(agent)},
 		{EntitlementID: "organization:" + strconv.FormatInt(org, 10) + ":member", PrincipalID: "user:0" + strconv.FormatInt(agent, 10)},
-		{EntitlementID: atkGroup(atkGroups(srv)[0].ID), PrincipalID: "group:0" + strconv.FormatInt(atkGroups(srv)[0].ID, 10)},
+		{EntitlementID: groupE(groups(srv)[0].ID), PrincipalID: "group:0" + strconv.FormatInt(groups(srv)[0].ID, 10)},
 	}
 	for _, req := range cases {
 		if _, err := b.Grant(t.Context(), req); !errors.Is(err, access.ErrMalformedID) {
@@ -494,12 +291,12 @@ func TestAttack_MalformedIDOfUnreadTypeNotMalformed(t *testing.T) {
 // ErrMultipleOrganizationsOff) instead of ErrMalformedID.
 func TestAttack_SystemMalformedIDNeedsZendesk(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	p := atkNewProxy(t, srv)
-	b := atkBackend(t, atkClient(t, srv, p.URL, zendesk.WithMaxRetries(0)))
-	sys := atkSystem(t, b)
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0].ID
-	req := access.GrantRequest{EntitlementID: atkRole("admin"), PrincipalID: "user:0" + strconv.FormatInt(agent, 10)}
+	srv := demo(t)
+	p := newProxy(t, srv)
+	b := backendOf(t, p.client(t, zendesk.WithMaxRetries(0)))
+	sys := newSystem(t, b)
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0].ID
+	req := access.GrantRequest{EntitlementID: roleE("admin"), PrincipalID: "user:0" + strconv.FormatInt(agent, 10)}
 
 	// Zendesk is unreachable: the id is still malformed.
 	p.set(func(*http.Request) string { return "refuse" })
@@ -510,7 +307,7 @@ func TestAttack_SystemMalformedIDNeedsZendesk(t *testing.T) {
 
 	// A fresh System refuses a malformed id without talking to Zendesk.
 	srv.ResetStats()
-	if _, err := atkSystem(t, b).Revoke(t.Context(), access.RevokeRequest(req)); !errors.Is(err, access.ErrMalformedID) {
+	if _, err := newSystem(t, b).Revoke(t.Context(), access.RevokeRequest(req)); !errors.Is(err, access.ErrMalformedID) {
 		t.Errorf("System.Revoke(%s): error = %v, want ErrMalformedID", req.GrantID(), err)
 	}
 	if st := srv.Stats(); st.Total != 0 {
@@ -527,10 +324,10 @@ func TestAttack_SystemMalformedIDNeedsZendesk(t *testing.T) {
 // and any grant through System, fail too.
 func TestAttack_OrgModeMultipleBlocksNonOrganizationGrants(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t) // Enterprise, multiple organizations off
-	b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple))
+	srv := demo(t) // Enterprise, multiple organizations off
+	b := newBackend(t, srv, zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeMultiple))
 	var agent zendesktest.User
-	for _, u := range atkUsers(srv, zendesktest.RoleAgent) {
+	for _, u := range liveUsers(srv, zendesktest.RoleAgent) {
 		if u.CustomRoleID != 0 && !u.Owner {
 			agent = u
 		}
@@ -547,16 +344,16 @@ func TestAttack_OrgModeMultipleBlocksNonOrganizationGrants(t *testing.T) {
 	}
 	ctx := t.Context()
 	// The backend itself: group and role grants work, a custom role grant does not.
-	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: atkRole("agent"), PrincipalID: atkUID(agent.ID)}); err != nil {
+	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: roleE("agent"), PrincipalID: uid(agent.ID)}); err != nil {
 		t.Errorf("backend role grant: %v", err)
 	}
-	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: atkCR(other), PrincipalID: atkUID(agent.ID)}); err != nil {
+	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: customRoleE(other), PrincipalID: uid(agent.ID)}); err != nil {
 		t.Errorf("backend custom role grant (no organization involved): %v", err)
 	}
 	// Through System, the way the README says access is changed.
-	sys := atkSystem(t, b)
-	g := atkGroups(srv)[len(atkGroups(srv))-1].ID
-	if _, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: atkGroup(g), PrincipalID: atkUID(agent.ID)}); err != nil {
+	sys := newSystem(t, b)
+	g := groups(srv)[len(groups(srv))-1].ID
+	if _, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: groupE(g), PrincipalID: uid(agent.ID)}); err != nil {
 		t.Errorf("System group grant (no organization involved): %v", err)
 	}
 }
@@ -573,8 +370,8 @@ func TestAttack_OrgModeMultipleBlocksNonOrganizationGrants(t *testing.T) {
 // the way"; "a caller always learns every change a call made").
 func TestAttack_PromotionAddsDefaultGroupUnreported(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	gs := atkGroups(srv)
+	srv := demo(t)
+	gs := groups(srv)
 	var def, other int64
 	for _, g := range gs {
 		if g.Default {
@@ -586,26 +383,26 @@ func TestAttack_PromotionAddsDefaultGroupUnreported(t *testing.T) {
 	if def == 0 || other == 0 {
 		t.Fatal("demo account lacks a default and another group")
 	}
-	b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithPromoteEndUsers(true))
-	sys := atkSystem(t, b)
-	ends := atkUsers(srv, zendesktest.RoleEndUser)
+	b := newBackend(t, srv, zendeskaccess.WithPromoteEndUsers(true))
+	sys := newSystem(t, b)
+	ends := liveUsers(srv, zendesktest.RoleEndUser)
 	for i, req := range []access.GrantRequest{
-		{EntitlementID: atkRole("agent"), PrincipalID: atkUID(ends[0].ID)},
-		{EntitlementID: atkRole("admin"), PrincipalID: atkUID(ends[1].ID)},
-		{EntitlementID: atkGroup(other), PrincipalID: atkUID(ends[2].ID)},
+		{EntitlementID: roleE("agent"), PrincipalID: uid(ends[0].ID)},
+		{EntitlementID: roleE("admin"), PrincipalID: uid(ends[1].ID)},
+		{EntitlementID: groupE(other), PrincipalID: uid(ends[2].ID)},
 	} {
 		user := ends[i].ID
-		before := atkHeld(t, srv, user)
+		before := held(t, srv, user)
 		res, err := sys.Grant(t.Context(), req)
 		if err != nil {
 			t.Fatalf("Grant(%s): %v", req.GrantID(), err)
 		}
-		after := atkHeld(t, srv, user)
-		var l atkLedger
+		after := held(t, srv, user)
+		var l ledger
 		l.record(req.GrantID(), res)
 		l.check(t, before, after)
-		if after[access.GrantID(atkGroup(def), atkUID(user))] && !slices.Contains(atkIDs(res.Added), access.GrantID(atkGroup(def), atkUID(user))) {
-			t.Errorf("Grant(%s): the user joined the default group %d, but Added = %v", req.GrantID(), def, atkIDs(res.Added))
+		if after[access.GrantID(groupE(def), uid(user))] && !slices.Contains(grantIDs(res.Added), access.GrantID(groupE(def), uid(user))) {
+			t.Errorf("Grant(%s): the user joined the default group %d, but Added = %v", req.GrantID(), def, grantIDs(res.Added))
 		}
 	}
 }
@@ -617,12 +414,9 @@ func TestAttack_PromotionAddsDefaultGroupUnreported(t *testing.T) {
 // grant, to what changed in Zendesk.
 func TestAttack_ConcurrentMixedChangesAddUp(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
-		t.Run(mode.String(), func(t *testing.T) {
-			t.Parallel()
-			atkConcurrentMix(t, mode, true, 3)
-		})
-	}
+	forMoveModes(t, func(t *testing.T, mode zendeskaccess.OrgMode) {
+		concurrentMix(t, mode, true, 3)
+	})
 }
 
 // As TestAttack_ConcurrentMixedChangesAddUp, but the user starts as an
@@ -630,54 +424,57 @@ func TestAttack_ConcurrentMixedChangesAddUp(t *testing.T) {
 // relies on what Zendesk does to a new agent's groups.
 func TestAttack_ConcurrentChangesWithoutPromotionAddUp(t *testing.T) {
 	t.Parallel()
+	forMoveModes(t, func(t *testing.T, mode zendeskaccess.OrgMode) {
+		concurrentMix(t, mode, false, 3)
+	})
+}
+
+// forMoveModes runs f as a parallel subtest named after the mode, for
+// OrgModeRefuse and for OrgModeReplace (the modes that decide what a grant of
+// a second organization does on an account without multiple organizations).
+func forMoveModes(t *testing.T, f func(t *testing.T, mode zendeskaccess.OrgMode)) {
 	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
 		t.Run(mode.String(), func(t *testing.T) {
 			t.Parallel()
-			atkConcurrentMix(t, mode, false, 3)
+			f(t, mode)
 		})
 	}
 }
 
-func atkConcurrentMix(t *testing.T, mode zendeskaccess.OrgMode, promotions bool, runs int) {
+func concurrentMix(t *testing.T, mode zendeskaccess.OrgMode, promotions bool, runs int) {
 	for run := range runs {
-		srv := atkDemo(t)
-		gs := atkGroups(srv)
-		orgs := atkOrgs(srv)
+		srv := demo(t)
+		gs := groups(srv)
+		orgs := organizations(srv)
 		role := zendesktest.RoleAgent
 		if promotions {
 			role = zendesktest.RoleEndUser
 		}
-		u, err := srv.AddUser(zendesktest.UserSpec{Name: "Target", Email: fmt.Sprintf("target%d@example.com", run), Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := srv.AddOrganizationMembership(u.ID, orgs[0].ID); err != nil {
-			t.Fatal(err)
-		}
+		u := addUser(t, srv, zendesktest.UserSpec{Name: "Target", Email: fmt.Sprintf("target%d@example.com", run), Role: role}, orgs[0].ID)
 		const fallback, cr2 = 60_000_000_001, 60_000_000_002
-		b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithOrganizationMode(mode),
+		b := newBackend(t, srv, zendeskaccess.WithOrganizationMode(mode),
 			zendeskaccess.WithPromoteEndUsers(true), zendeskaccess.WithCustomRoleFallback(fallback))
-		sys := atkSystem(t, b)
+		sys := newSystem(t, b)
 		if _, err := sys.Sync(t.Context(), nil); err != nil {
 			t.Fatal(err)
 		}
-		p := atkUID(u.ID)
+		p := uid(u.ID)
 		type op struct {
 			grant bool
 			e     string
 		}
 		ops := []op{
-			{true, atkGroup(gs[1].ID)}, {true, atkGroup(gs[2].ID)}, {false, atkGroup(gs[1].ID)},
-			{false, atkGroup(gs[0].ID)}, {true, atkGroup(gs[0].ID)},
-			{true, atkOrg(orgs[1].ID)}, {true, atkOrg(orgs[2].ID)}, {false, atkOrg(orgs[0].ID)}, {false, atkOrg(orgs[1].ID)},
-			{true, atkRole("admin")}, {false, atkRole("admin")},
-			{true, atkCR(cr2)}, {false, atkCR(cr2)}, {true, atkCR(fallback)},
+			{true, groupE(gs[1].ID)}, {true, groupE(gs[2].ID)}, {false, groupE(gs[1].ID)},
+			{false, groupE(gs[0].ID)}, {true, groupE(gs[0].ID)},
+			{true, orgE(orgs[1].ID)}, {true, orgE(orgs[2].ID)}, {false, orgE(orgs[0].ID)}, {false, orgE(orgs[1].ID)},
+			{true, roleE("admin")}, {false, roleE("admin")},
+			{true, customRoleE(cr2)}, {false, customRoleE(cr2)}, {true, customRoleE(fallback)},
 		}
 		if promotions {
-			ops = append(ops, op{true, atkRole("agent")}, op{false, atkRole("agent")}, op{true, atkRole("end-user")})
+			ops = append(ops, op{true, roleE("agent")}, op{false, roleE("agent")}, op{true, roleE("end-user")})
 		}
-		before := atkHeld(t, srv, u.ID)
-		var l atkLedger
+		before := held(t, srv, u.ID)
+		var l ledger
 		var wg gosync.WaitGroup
 		for rep := range 3 {
 			for i, o := range ops {
@@ -711,7 +508,7 @@ func atkConcurrentMix(t *testing.T, mode zendeskaccess.OrgMode, promotions bool,
 			}
 		}
 		wg.Wait()
-		after := atkHeld(t, srv, u.ID)
+		after := held(t, srv, u.ID)
 		l.check(t, before, after)
 		if len(srv.OrganizationMembershipsOf(u.ID)) > 1 {
 			t.Errorf("run %d: the user ends in %d organizations on a single-organization account", run, len(srv.OrganizationMembershipsOf(u.ID)))
@@ -728,15 +525,15 @@ func atkConcurrentMix(t *testing.T, mode zendeskaccess.OrgMode, promotions bool,
 // one before it on the same user").
 func TestAttack_CancelledWaiterReturnsPromptly(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	p := atkNewProxy(t, srv)
-	b := atkBackend(t, atkClient(t, srv, p.URL))
-	sys := atkSystem(t, b)
+	srv := demo(t)
+	p := newProxy(t, srv)
+	b := p.backend(t)
+	sys := newSystem(t, b)
 	if _, err := sys.Sync(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0]
-	gs := atkGroups(srv)
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0]
+	gs := groups(srv)
 	in := map[int64]bool{}
 	for _, m := range srv.GroupMembershipsOf(agent.ID) {
 		in[m.GroupID] = true
@@ -770,7 +567,7 @@ func TestAttack_CancelledWaiterReturnsPromptly(t *testing.T) {
 	t.Cleanup(unblock) // runs before the proxy closes, even after a t.Fatal
 	holderDone := make(chan error, 1)
 	go func() {
-		_, err := sys.Grant(context.Background(), access.GrantRequest{EntitlementID: atkGroup(free[0]), PrincipalID: atkUID(agent.ID)})
+		_, err := sys.Grant(context.Background(), access.GrantRequest{EntitlementID: groupE(free[0]), PrincipalID: uid(agent.ID)})
 		holderDone <- err
 	}()
 	<-entered // the holder has the user's lock and is reading the user
@@ -780,7 +577,7 @@ func TestAttack_CancelledWaiterReturnsPromptly(t *testing.T) {
 	waiterDone := make(chan error, waiters)
 	for range waiters {
 		go func() {
-			_, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: atkGroup(free[1]), PrincipalID: atkUID(agent.ID)})
+			_, err := sys.Grant(ctx, access.GrantRequest{EntitlementID: groupE(free[1]), PrincipalID: uid(agent.ID)})
 			waiterDone <- err
 		}()
 	}
@@ -805,7 +602,7 @@ func TestAttack_CancelledWaiterReturnsPromptly(t *testing.T) {
 		}
 	}
 	// The lock was released: another grant on the user goes through.
-	if _, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: atkGroup(free[1]), PrincipalID: atkUID(agent.ID)}); err != nil {
+	if _, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: groupE(free[1]), PrincipalID: uid(agent.ID)}); err != nil {
 		t.Errorf("grant after the cancellation: %v", err)
 	}
 }
@@ -824,29 +621,29 @@ func TestAttack_LostCreateAnswerReportedAsAlreadyGranted(t *testing.T) {
 	for _, kind := range []string{"group", "organization"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			srv := atkDemo(t)
-			p := atkNewProxy(t, srv)
-			b := atkBackend(t, atkClient(t, srv, p.URL))
-			sys := atkSystem(t, b)
+			srv := demo(t)
+			p := newProxy(t, srv)
+			b := p.backend(t)
+			sys := newSystem(t, b)
 			var req access.GrantRequest
 			path := "/api/v2/group_memberships"
 			switch kind {
 			case "group":
-				agent := atkUsers(srv, zendesktest.RoleAgent)[0]
+				agent := liveUsers(srv, zendesktest.RoleAgent)[0]
 				in := map[int64]bool{}
 				for _, m := range srv.GroupMembershipsOf(agent.ID) {
 					in[m.GroupID] = true
 				}
-				for _, g := range atkGroups(srv) {
+				for _, g := range groups(srv) {
 					if !in[g.ID] && !g.Deleted {
-						req = access.GrantRequest{EntitlementID: atkGroup(g.ID), PrincipalID: atkUID(agent.ID)}
+						req = access.GrantRequest{EntitlementID: groupE(g.ID), PrincipalID: uid(agent.ID)}
 					}
 				}
 			case "organization":
 				path = "/api/v2/organization_memberships"
-				for _, u := range atkUsers(srv, zendesktest.RoleAgent) {
+				for _, u := range liveUsers(srv, zendesktest.RoleAgent) {
 					if u.OrganizationID == 0 {
-						req = access.GrantRequest{EntitlementID: atkOrg(atkOrgs(srv)[0].ID), PrincipalID: atkUID(u.ID)}
+						req = access.GrantRequest{EntitlementID: orgE(organizations(srv)[0].ID), PrincipalID: uid(u.ID)}
 						break
 					}
 				}
@@ -883,25 +680,16 @@ func TestAttack_LostDeleteAnswerIsRevoked(t *testing.T) {
 	for _, multi := range []bool{false, true} {
 		t.Run(fmt.Sprintf("multiple=%v", multi), func(t *testing.T) {
 			t.Parallel()
-			srv := atkDemo(t, zendesktest.WithMultipleOrganizations(multi))
-			p := atkNewProxy(t, srv)
-			b := atkBackend(t, atkClient(t, srv, p.URL), zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers))
-			sys := atkSystem(t, b)
-			orgs := atkOrgs(srv)
-			u, err := srv.AddUser(zendesktest.UserSpec{Name: "Leaver", Email: "leaver@example.com"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := srv.AddOrganizationMembership(u.ID, orgs[0].ID); err != nil {
-				t.Fatal(err)
-			}
-			target := orgs[0].ID
+			srv := demo(t, zendesktest.WithMultipleOrganizations(multi))
+			p := newProxy(t, srv)
+			b := p.backend(t, zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers))
+			sys := newSystem(t, b)
+			orgs := organizations(srv)
+			in, target := []int64{orgs[0].ID}, orgs[0].ID
 			if multi {
-				if _, err := srv.AddOrganizationMembership(u.ID, orgs[1].ID); err != nil {
-					t.Fatal(err)
-				}
-				target = orgs[1].ID // not the user's default organization
+				in, target = append(in, orgs[1].ID), orgs[1].ID // not the user's default organization
 			}
+			u := addUser(t, srv, zendesktest.UserSpec{Name: "Leaver", Email: "leaver@example.com"}, in...)
 			var deletes atomic.Int32
 			p.set(func(r *http.Request) string {
 				if r.Method == http.MethodDelete && deletes.Add(1) == 1 {
@@ -909,14 +697,14 @@ func TestAttack_LostDeleteAnswerIsRevoked(t *testing.T) {
 				}
 				return ""
 			})
-			res, err := sys.Revoke(t.Context(), access.RevokeRequest{EntitlementID: atkOrg(target), PrincipalID: atkUID(u.ID)})
+			res, err := sys.Revoke(t.Context(), access.RevokeRequest{EntitlementID: orgE(target), PrincipalID: uid(u.ID)})
 			if err != nil {
 				t.Fatalf("Revoke: %v", err)
 			}
 			if deletes.Load() < 2 {
 				t.Fatalf("the delete was sent %d times; the test needs its retry", deletes.Load())
 			}
-			if res.Status != access.StatusRevoked || res.Grant == nil || res.Grant.ID() != access.GrantID(atkOrg(target), atkUID(u.ID)) {
+			if res.Status != access.StatusRevoked || res.Grant == nil || res.Grant.ID() != access.GrantID(orgE(target), uid(u.ID)) {
 				t.Errorf("Revoke = %q, grant %v; want %q with the grant", res.Status, res.Grant, access.StatusRevoked)
 			}
 		})
@@ -931,22 +719,16 @@ func TestAttack_LostDeleteAnswerIsRevoked(t *testing.T) {
 // *access.PartialError, never an empty result").
 func TestAttack_MoveFailingAfterRemovalReportsNothing(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t, zendesktest.WithSingleOrganizationMode(zendesktest.RefuseMembership))
-	p := atkNewProxy(t, srv)
-	b := atkBackend(t, atkClient(t, srv, p.URL, zendesk.WithMaxRetries(0)),
+	srv := demo(t, zendesktest.WithSingleOrganizationMode(zendesktest.RefuseMembership))
+	p := newProxy(t, srv)
+	b := backendOf(t, p.client(t, zendesk.WithMaxRetries(0)),
 		zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeReplace), zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers))
-	sys := atkSystem(t, b)
+	sys := newSystem(t, b)
 	if _, err := sys.Sync(t.Context(), nil); err != nil {
 		t.Fatal(err)
 	}
-	orgs := atkOrgs(srv)
-	u, err := srv.AddUser(zendesktest.UserSpec{Name: "Mover", Email: "mover@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.AddOrganizationMembership(u.ID, orgs[0].ID); err != nil {
-		t.Fatal(err)
-	}
+	orgs := organizations(srv)
+	u := addUser(t, srv, zendesktest.UserSpec{Name: "Mover", Email: "mover@example.com"}, orgs[0].ID)
 	var down atomic.Bool
 	p.set(func(r *http.Request) string {
 		if down.Load() {
@@ -957,19 +739,19 @@ func TestAttack_MoveFailingAfterRemovalReportsNothing(t *testing.T) {
 		}
 		return ""
 	})
-	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: atkOrg(orgs[1].ID), PrincipalID: atkUID(u.ID)})
+	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: orgE(orgs[1].ID), PrincipalID: uid(u.ID)})
 	if err == nil {
 		t.Fatalf("Grant succeeded with Zendesk down: %+v", res)
 	}
 	if got := srv.OrganizationMembershipsOf(u.ID); len(got) != 0 {
 		t.Fatalf("the user is still in %d organizations; the test needs the removal to have happened", len(got))
 	}
-	removed := access.GrantID(atkOrg(orgs[0].ID), atkUID(u.ID))
+	removed := access.GrantID(orgE(orgs[0].ID), uid(u.ID))
 	var pe *access.PartialError
 	if !errors.As(err, &pe) {
 		t.Errorf("Grant error = %v (%T), want a *access.PartialError: it removed %s", err, err, removed)
 	}
-	if !slices.Contains(atkIDs(res.Replaced), removed) {
+	if !slices.Contains(grantIDs(res.Replaced), removed) {
 		t.Errorf("Result = %+v: Replaced lacks %s, which the call removed", res, removed)
 	}
 }
@@ -979,29 +761,29 @@ func TestAttack_MoveFailingAfterRemovalReportsNothing(t *testing.T) {
 // retries) rather than a 403.
 func TestAttack_PromotionThenServerErrorIsPartial(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	p := atkNewProxy(t, srv)
-	b := atkBackend(t, atkClient(t, srv, p.URL, zendesk.WithMaxRetries(1)), zendeskaccess.WithPromoteEndUsers(true))
-	sys := atkSystem(t, b)
+	srv := demo(t)
+	p := newProxy(t, srv)
+	b := backendOf(t, p.client(t, zendesk.WithMaxRetries(1)), zendeskaccess.WithPromoteEndUsers(true))
+	sys := newSystem(t, b)
 	p.set(func(r *http.Request) string {
 		if r.Method == http.MethodPost {
 			return "fail500" // after the promotion (a PUT), every create fails
 		}
 		return ""
 	})
-	end := atkUsers(srv, zendesktest.RoleEndUser)[0]
+	end := liveUsers(srv, zendesktest.RoleEndUser)[0]
 	var g int64
-	for _, gr := range atkGroups(srv) {
+	for _, gr := range groups(srv) {
 		if !gr.Default && !gr.Deleted {
 			g = gr.ID
 		}
 	}
-	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: atkGroup(g), PrincipalID: atkUID(end.ID)})
+	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: groupE(g), PrincipalID: uid(end.ID)})
 	var pe *access.PartialError
 	if !errors.As(err, &pe) {
 		t.Fatalf("error = %v, want *access.PartialError", err)
 	}
-	if res.Status != access.StatusIncomplete || !slices.Contains(atkIDs(res.Added), access.GrantID(atkRole("agent"), atkUID(end.ID))) {
+	if res.Status != access.StatusIncomplete || !slices.Contains(grantIDs(res.Added), access.GrantID(roleE("agent"), uid(end.ID))) {
 		t.Errorf("Result = %+v, want StatusIncomplete with role:agent in Added", res)
 	}
 	if !strings.Contains(pe.Error(), "added role:agent:assigned") {
@@ -1038,11 +820,11 @@ func TestAttack_GrantsForEqualsSync(t *testing.T) {
 				spec.CustomRoles = 0
 			}
 			spec.Agents, spec.OrganizationMemberships = 10, 40
-			srv := atkServer(t, zendesktest.WithPlan(acc.plan), zendesktest.WithAccount(spec),
+			srv := newServer(t, zendesktest.WithPlan(acc.plan), zendesktest.WithAccount(spec),
 				zendesktest.WithMultipleOrganizations(acc.multi != "off"))
-			orgs := atkOrgs(srv)
+			orgs := organizations(srv)
 			// Team members in organizations, some in several.
-			for i, u := range atkUsers(srv, zendesktest.RoleAgent, zendesktest.RoleAdmin) {
+			for i, u := range liveUsers(srv, zendesktest.RoleAgent, zendesktest.RoleAdmin) {
 				for j := range i % 3 {
 					_, _ = srv.AddOrganizationMembership(u.ID, orgs[(i+j)%len(orgs)].ID)
 				}
@@ -1072,7 +854,7 @@ func TestAttack_GrantsForEqualsSync(t *testing.T) {
 						[]zendeskaccess.Option{zendeskaccess.WithScope(scope), zendeskaccess.WithResourceTypes(types...)}})
 				}
 			}
-			users := atkUsers(srv)
+			users := liveUsers(srv)
 			compared := map[string]int{}
 			defer func() {
 				if !t.Failed() && (compared["organization"] < 20 || compared["group"] < 20 || compared["role"] < 20 ||
@@ -1081,14 +863,14 @@ func TestAttack_GrantsForEqualsSync(t *testing.T) {
 				}
 			}()
 			for _, c := range combos {
-				b := atkBackend(t, atkClient(t, srv, srv.URL), c.opts...)
-				sys := atkSystem(t, b)
+				b := newBackend(t, srv, c.opts...)
+				sys := newSystem(t, b)
 				snap, err := sys.Sync(t.Context(), nil)
 				if err != nil {
 					t.Fatalf("%s: Sync: %v", c.name, err)
 				}
 				for _, u := range users {
-					p := atkUID(u.ID)
+					p := uid(u.ID)
 					want := map[string]access.Attributes{}
 					for _, g := range snap.GrantsFor(p) {
 						want[g.ID()] = g.Attributes()
@@ -1126,52 +908,72 @@ func TestAttack_GrantsForEqualsSync(t *testing.T) {
 // ---------------------------------------------------------------------------
 // 5. Idempotency under faults.
 
-type atkOp struct {
+type scriptOp struct {
 	grant bool
 	req   access.GrantRequest
 }
 
-// atkFaultScript is a fixed sequence of changes to the demo account's
-// team members, with no promotion of end users.
-func atkFaultScript(t *testing.T, srv *zendesktest.Server) []atkOp {
+// scriptUsers returns the ids of the users ops change.
+func scriptUsers(ops []scriptOp) map[int64]bool {
+	users := map[int64]bool{}
+	for _, o := range ops {
+		id, _ := strconv.ParseInt(strings.TrimPrefix(o.req.PrincipalID, "user:"), 10, 64)
+		users[id] = true
+	}
+	return users
+}
+
+// heldBy returns the grants the users hold in srv, all in one set (see held).
+func heldBy(t testing.TB, srv *zendesktest.Server, users map[int64]bool) map[string]bool {
 	t.Helper()
-	gs := atkGroups(srv)
-	orgs := atkOrgs(srv)
-	agents := atkUsers(srv, zendesktest.RoleAgent)
+	out := map[string]bool{}
+	for id := range users {
+		maps.Copy(out, held(t, srv, id))
+	}
+	return out
+}
+
+// faultScript is a fixed sequence of changes to the demo account's
+// team members, with no promotion of end users.
+func faultScript(t *testing.T, srv *zendesktest.Server) []scriptOp {
+	t.Helper()
+	gs := groups(srv)
+	orgs := organizations(srv)
+	agents := liveUsers(srv, zendesktest.RoleAgent)
 	var admins []zendesktest.User
-	for _, a := range atkUsers(srv, zendesktest.RoleAdmin) {
+	for _, a := range liveUsers(srv, zendesktest.RoleAdmin) {
 		if !a.Owner {
 			admins = append(admins, a)
 		}
 	}
-	var ops []atkOp
+	var ops []scriptOp
 	add := func(grant bool, e string, u int64) {
-		ops = append(ops, atkOp{grant, access.GrantRequest{EntitlementID: e, PrincipalID: atkUID(u)}})
+		ops = append(ops, scriptOp{grant, access.GrantRequest{EntitlementID: e, PrincipalID: uid(u)}})
 	}
 	for i, a := range agents[:4] {
-		add(true, atkGroup(gs[(i+1)%len(gs)].ID), a.ID)
-		add(true, atkGroup(gs[(i+2)%len(gs)].ID), a.ID)
-		add(false, atkGroup(gs[(i+1)%len(gs)].ID), a.ID)
-		add(false, atkGroup(gs[(i+3)%len(gs)].ID), a.ID)
-		add(true, atkOrg(orgs[i%len(orgs)].ID), a.ID)
-		add(true, atkOrg(orgs[(i+1)%len(orgs)].ID), a.ID)
-		add(false, atkOrg(orgs[i%len(orgs)].ID), a.ID)
-		add(true, atkCR(60_000_000_002), a.ID)
-		add(false, atkCR(60_000_000_002), a.ID)
-		add(true, atkRole("admin"), a.ID)
-		add(true, atkRole("admin"), a.ID)
-		add(false, atkRole("admin"), a.ID)
+		add(true, groupE(gs[(i+1)%len(gs)].ID), a.ID)
+		add(true, groupE(gs[(i+2)%len(gs)].ID), a.ID)
+		add(false, groupE(gs[(i+1)%len(gs)].ID), a.ID)
+		add(false, groupE(gs[(i+3)%len(gs)].ID), a.ID)
+		add(true, orgE(orgs[i%len(orgs)].ID), a.ID)
+		add(true, orgE(orgs[(i+1)%len(orgs)].ID), a.ID)
+		add(false, orgE(orgs[i%len(orgs)].ID), a.ID)
+		add(true, customRoleE(60_000_000_002), a.ID)
+		add(false, customRoleE(60_000_000_002), a.ID)
+		add(true, roleE("admin"), a.ID)
+		add(true, roleE("admin"), a.ID)
+		add(false, roleE("admin"), a.ID)
 	}
 	for _, a := range admins[:1] {
-		add(false, atkRole("admin"), a.ID)
-		add(true, atkRole("admin"), a.ID)
+		add(false, roleE("admin"), a.ID)
+		add(true, roleE("admin"), a.ID)
 	}
 	return ops
 }
 
-// atkFinalError names the sentinel of an error that repeating the call
+// finalError names the sentinel of an error that repeating the call
 // cannot change, or returns "".
-func atkFinalError(err error) string {
+func finalError(err error) string {
 	for _, s := range []error{access.ErrNotGrantable, access.ErrUnknownEntitlement, access.ErrUnknownPrincipal, access.ErrMalformedID} {
 		if errors.Is(err, s) {
 			return s.Error()
@@ -1180,12 +982,12 @@ func atkFinalError(err error) string {
 	return ""
 }
 
-// atkRunScript runs ops through System, repeating each until it succeeds or
+// runScript runs ops through System, repeating each until it succeeds or
 // fails with a sentinel that repeating cannot change. It returns the
 // effective status of each op and the ledger of every result.
-func atkRunScript(t *testing.T, sys *access.System, ops []atkOp, typed func(error) bool) ([]string, *atkLedger) {
+func runScript(t *testing.T, sys *access.System, ops []scriptOp, typed func(error) bool) ([]string, *ledger) {
 	t.Helper()
-	l := &atkLedger{}
+	l := &ledger{}
 	failures := 0
 	defer func() {
 		l.failures = failures
@@ -1208,7 +1010,7 @@ func atkRunScript(t *testing.T, sys *access.System, ops []atkOp, typed func(erro
 			if err == nil {
 				break
 			}
-			if final := atkFinalError(err); final != "" {
+			if final := finalError(err); final != "" {
 				status = "error: " + final
 				break
 			}
@@ -1233,61 +1035,45 @@ func atkRunScript(t *testing.T, sys *access.System, ops []atkOp, typed func(erro
 // (*zendesk.RateLimitError for 429s).
 func TestAttack_FaultsConverge(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
-		t.Run(mode.String(), func(t *testing.T) {
-			t.Parallel()
-			opts := []zendeskaccess.Option{zendeskaccess.WithOrganizationMode(mode), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}
-			clean := atkDemo(t)
-			faulty := atkDemo(t, zendesktest.WithFaults(zendesktest.Faults{Seed: 7, Rate: 0.3,
-				Kinds: []zendesktest.FaultKind{zendesktest.Fault500, zendesktest.Fault502, zendesktest.Fault503,
-					zendesktest.Fault503RetryAfter, zendesktest.FaultConnReset, zendesktest.FaultTruncatedBody,
-					zendesktest.FaultHTMLError, zendesktest.Fault429Storm}, StormLength: 3}))
-			ops := atkFaultScript(t, clean)
-			want, _ := atkRunScript(t, atkSystem(t, atkBackend(t, atkClient(t, clean, clean.URL), opts...)), ops, nil)
+	forMoveModes(t, func(t *testing.T, mode zendeskaccess.OrgMode) {
+		opts := []zendeskaccess.Option{zendeskaccess.WithOrganizationMode(mode), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}
+		clean := demo(t)
+		faulty := demo(t, zendesktest.WithFaults(zendesktest.Faults{Seed: 7, Rate: 0.3,
+			Kinds: []zendesktest.FaultKind{zendesktest.Fault500, zendesktest.Fault502, zendesktest.Fault503,
+				zendesktest.Fault503RetryAfter, zendesktest.FaultConnReset, zendesktest.FaultTruncatedBody,
+				zendesktest.FaultHTMLError, zendesktest.Fault429Storm}, StormLength: 3}))
+		ops := faultScript(t, clean)
+		want, _ := runScript(t, newSystem(t, newBackend(t, clean, opts...)), ops, nil)
 
-			users := map[int64]bool{}
-			for _, o := range ops {
-				id, _ := strconv.ParseInt(strings.TrimPrefix(o.req.PrincipalID, "user:"), 10, 64)
-				users[id] = true
+		users := scriptUsers(ops)
+		before := heldBy(t, faulty, users)
+		typed := func(err error) bool {
+			var api *zendesk.APIError
+			var dec *zendesk.DecodeError
+			return errors.As(err, &api) || errors.As(err, &dec) || strings.Contains(err.Error(), "giving up after")
+		}
+		got, l := runScript(t, newSystem(t, backendOf(t, newClient(t, faulty, quickRetries(zendesk.WithMaxRetries(2))...), opts...)), ops, typed)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("statuses with faults (-without +with):\n%s", d)
+		}
+		t.Logf("%d faults injected, %d attempts failed; statuses %v", faulty.Stats().Faults, l.failures, got)
+		if st := faulty.Stats(); st.Faults < 20 || l.failures < 5 {
+			t.Errorf("only %d faults injected and %d attempts failed: the test did not test faults", st.Faults, l.failures)
+		}
+		kinds := map[string]bool{}
+		for _, s := range want {
+			kinds[strings.SplitN(s, ":", 2)[0]] = true
+		}
+		if len(kinds) < 4 {
+			t.Errorf("the script's statuses are too uniform to test anything: %v", want)
+		}
+		for id := range users {
+			if d := cmp.Diff(held(t, clean, id), held(t, faulty, id)); d != "" {
+				t.Errorf("user %d ends differently with faults (-without +with):\n%s", id, d)
 			}
-			before := map[int64]map[string]bool{}
-			for id := range users {
-				before[id] = atkHeld(t, faulty, id)
-			}
-			typed := func(err error) bool {
-				var api *zendesk.APIError
-				var dec *zendesk.DecodeError
-				return errors.As(err, &api) || errors.As(err, &dec) || strings.Contains(err.Error(), "giving up after")
-			}
-			got, l := atkRunScript(t, atkSystem(t, atkBackend(t, atkClient(t, faulty, faulty.URL, zendesk.WithMaxRetries(2)), opts...)), ops, typed)
-			if d := cmp.Diff(want, got); d != "" {
-				t.Errorf("statuses with faults (-without +with):\n%s", d)
-			}
-			t.Logf("%d faults injected, %d attempts failed; statuses %v", faulty.Stats().Faults, l.failures, got)
-			if st := faulty.Stats(); st.Faults < 20 || l.failures < 5 {
-				t.Errorf("only %d faults injected and %d attempts failed: the test did not test faults", st.Faults, l.failures)
-			}
-			kinds := map[string]bool{}
-			for _, s := range want {
-				kinds[strings.SplitN(s, ":", 2)[0]] = true
-			}
-			if len(kinds) < 4 {
-				t.Errorf("the script's statuses are too uniform to test anything: %v", want)
-			}
-			for id := range users {
-				if d := cmp.Diff(atkHeld(t, clean, id), atkHeld(t, faulty, id)); d != "" {
-					t.Errorf("user %d ends differently with faults (-without +with):\n%s", id, d)
-				}
-			}
-			after := map[string]bool{}
-			all := map[string]bool{}
-			for id := range users {
-				maps.Copy(all, before[id])
-				maps.Copy(after, atkHeld(t, faulty, id))
-			}
-			l.check(t, all, after)
-		})
-	}
+		}
+		l.check(t, before, heldBy(t, faulty, users))
+	})
 }
 
 // Every third write's answer is lost after Zendesk carried it out (a
@@ -1297,47 +1083,36 @@ func TestAttack_FaultsConverge(t *testing.T) {
 // existed; nothing was changed"; StatusRevoked after a lost delete).
 func TestAttack_LostAnswersConvergeAndAddUp(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
-		t.Run(mode.String(), func(t *testing.T) {
-			t.Parallel()
-			opts := []zendeskaccess.Option{zendeskaccess.WithOrganizationMode(mode), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}
-			clean := atkDemo(t)
-			lossy := atkDemo(t)
-			p := atkNewProxy(t, lossy)
-			var writes atomic.Int64
-			p.set(func(r *http.Request) string {
-				if r.Method != http.MethodGet && writes.Add(1)%3 == 0 {
-					return "lose"
-				}
-				return ""
-			})
-			ops := atkFaultScript(t, clean)
-			want, _ := atkRunScript(t, atkSystem(t, atkBackend(t, atkClient(t, clean, clean.URL), opts...)), ops, nil)
-			users := map[int64]bool{}
-			for _, o := range ops {
-				id, _ := strconv.ParseInt(strings.TrimPrefix(o.req.PrincipalID, "user:"), 10, 64)
-				users[id] = true
+	forMoveModes(t, func(t *testing.T, mode zendeskaccess.OrgMode) {
+		opts := []zendeskaccess.Option{zendeskaccess.WithOrganizationMode(mode), zendeskaccess.WithCustomRoleFallback(60_000_000_001)}
+		clean := demo(t)
+		lossy := demo(t)
+		p := newProxy(t, lossy)
+		var writes atomic.Int64
+		p.set(func(r *http.Request) string {
+			if r.Method != http.MethodGet && writes.Add(1)%3 == 0 {
+				return "lose"
 			}
-			before, after := map[string]bool{}, map[string]bool{}
-			for id := range users {
-				maps.Copy(before, atkHeld(t, lossy, id))
-			}
-			got, l := atkRunScript(t, atkSystem(t, atkBackend(t, atkClient(t, lossy, p.URL), opts...)), ops, nil)
-			if writes.Load() < 10 {
-				t.Fatalf("only %d writes: the test lost too few answers", writes.Load())
-			}
-			for id := range users {
-				if d := cmp.Diff(atkHeld(t, clean, id), atkHeld(t, lossy, id)); d != "" {
-					t.Errorf("user %d ends differently with lost answers (-without +with):\n%s", id, d)
-				}
-				maps.Copy(after, atkHeld(t, lossy, id))
-			}
-			if d := cmp.Diff(want, got); d != "" {
-				t.Errorf("statuses with lost answers (-without +with):\n%s", d)
-			}
-			l.check(t, before, after)
+			return ""
 		})
-	}
+		ops := faultScript(t, clean)
+		want, _ := runScript(t, newSystem(t, newBackend(t, clean, opts...)), ops, nil)
+		users := scriptUsers(ops)
+		before := heldBy(t, lossy, users)
+		got, l := runScript(t, newSystem(t, p.backend(t, opts...)), ops, nil)
+		if writes.Load() < 10 {
+			t.Fatalf("only %d writes: the test lost too few answers", writes.Load())
+		}
+		for id := range users {
+			if d := cmp.Diff(held(t, clean, id), held(t, lossy, id)); d != "" {
+				t.Errorf("user %d ends differently with lost answers (-without +with):\n%s", id, d)
+			}
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("statuses with lost answers (-without +with):\n%s", d)
+		}
+		l.check(t, before, heldBy(t, lossy, users))
+	})
 }
 
 // ---------------------------------------------------------------------------
@@ -1348,7 +1123,7 @@ func TestAttack_LostAnswersConvergeAndAddUp(t *testing.T) {
 // appear in logs, errors, %v/%+v of any value, or URLs").
 func TestAttack_NoSecretsInErrorsOrResults(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t, zendesktest.WithFaults(zendesktest.Faults{Seed: 3, Rate: 0.5, IncludeOAuth: true,
+	srv := demo(t, zendesktest.WithFaults(zendesktest.Faults{Seed: 3, Rate: 0.5, IncludeOAuth: true,
 		Kinds: []zendesktest.FaultKind{zendesktest.Fault500, zendesktest.FaultHTMLError, zendesktest.FaultConnReset,
 			zendesktest.FaultTruncatedBody, zendesktest.Fault429Storm, zendesktest.Fault503RetryAfter}}))
 	cr := srv.Credentials()
@@ -1363,7 +1138,7 @@ func TestAttack_NoSecretsInErrorsOrResults(t *testing.T) {
 		"basic auth":          base64.StdEncoding.EncodeToString([]byte(cr.AdminEmail + "/token:" + cr.APIToken)),
 		"wrong token":         "wrong-" + cr.APIToken,
 	}
-	p := atkNewProxy(t, srv)
+	p := newProxy(t, srv)
 	var refuse atomic.Bool
 	p.set(func(r *http.Request) string {
 		if refuse.Load() && r.Method != http.MethodGet {
@@ -1371,8 +1146,7 @@ func TestAttack_NoSecretsInErrorsOrResults(t *testing.T) {
 		}
 		return ""
 	})
-	retry := []zendesk.Option{zendesk.WithBaseURL(p.URL), zendesk.WithRateLimit(atkFast), zendesk.WithMaxRetries(1),
-		zendesk.WithRetryWait(time.Millisecond, time.Millisecond), zendesk.WithRetryAfterCap(time.Millisecond)}
+	retry := quickRetries(zendesk.WithBaseURL(p.URL), zendesk.WithRateLimit(fast), zendesk.WithMaxRetries(1))
 	clients := map[string][]zendesk.Option{
 		"api token":          {zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken)},
 		"wrong api token":    {zendesk.WithAPIToken(cr.AdminEmail, "wrong-"+cr.APIToken)},
@@ -1388,24 +1162,24 @@ func TestAttack_NoSecretsInErrorsOrResults(t *testing.T) {
 		}
 		texts = append(texts, fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v))
 	}
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0].ID
-	end := atkUsers(srv, zendesktest.RoleEndUser)[0].ID
-	gs := atkGroups(srv)
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0].ID
+	end := liveUsers(srv, zendesktest.RoleEndUser)[0].ID
+	gs := groups(srv)
 	for name, auth := range clients {
 		c, err := zendesk.NewClient(cr.Subdomain, append(slices.Clone(retry), auth...)...)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		b := atkBackend(t, c, zendeskaccess.WithPromoteEndUsers(true))
-		sys := atkSystem(t, b)
+		b := backendOf(t, c, zendeskaccess.WithPromoteEndUsers(true))
+		sys := newSystem(t, b)
 		show(b)
 		show(sys)
 		for i := range 6 {
 			refuse.Store(i%2 == 1)
 			for _, req := range []access.GrantRequest{
-				{EntitlementID: atkGroup(gs[i%len(gs)].ID), PrincipalID: atkUID(agent)},
-				{EntitlementID: atkGroup(gs[(i+1)%len(gs)].ID), PrincipalID: atkUID(end)},
-				{EntitlementID: atkRole("admin"), PrincipalID: atkUID(agent)},
+				{EntitlementID: groupE(gs[i%len(gs)].ID), PrincipalID: uid(agent)},
+				{EntitlementID: groupE(gs[(i+1)%len(gs)].ID), PrincipalID: uid(end)},
+				{EntitlementID: roleE("admin"), PrincipalID: uid(agent)},
 			} {
 				res, err := sys.Grant(t.Context(), req)
 				show(res)
@@ -1416,7 +1190,7 @@ func TestAttack_NoSecretsInErrorsOrResults(t *testing.T) {
 			}
 			_, err := sys.Sync(t.Context(), nil)
 			show(err)
-			_, err = sys.GrantsFor(t.Context(), atkUID(agent))
+			_, err = sys.GrantsFor(t.Context(), uid(agent))
 			show(err)
 		}
 	}
@@ -1445,16 +1219,16 @@ func TestAttack_BackendHostileInput(t *testing.T) {
 	if _, err := access.NewSystem(nil); err == nil {
 		t.Error("NewSystem(nil) succeeded")
 	}
-	srv := atkDemo(t)
-	b := atkBackend(t, atkClient(t, srv, srv.URL), nil, nil)
-	sys := atkSystem(t, b)
+	srv := demo(t)
+	b := newBackend(t, srv, nil, nil)
+	sys := newSystem(t, b)
 	huge := strings.Repeat("9", 1<<20)
 	for _, req := range []access.GrantRequest{{}, {EntitlementID: huge, PrincipalID: huge},
 		{EntitlementID: "group:" + huge + ":member", PrincipalID: "user:" + huge},
 		{EntitlementID: "user:10000000001:member", PrincipalID: "user:10000000001"},
 		{EntitlementID: "group:20000000001:member", PrincipalID: "role:agent"},
 		{EntitlementID: "group:20000000001:member", PrincipalID: "organization:30000000001"}} {
-		atkNoPanic(t, req.GrantID()[:min(40, len(req.GrantID()))], func() {
+		noPanic(t, req.GrantID()[:min(40, len(req.GrantID()))], func() {
 			for _, f := range []func() (access.Result, error){
 				func() (access.Result, error) { return b.Grant(t.Context(), req) },
 				func() (access.Result, error) { return b.Revoke(t.Context(), access.RevokeRequest(req)) },
@@ -1475,8 +1249,8 @@ func TestAttack_BackendHostileInput(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	srv.ResetStats()
-	agent := atkUsers(srv, zendesktest.RoleAgent)[0].ID
-	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: atkRole("admin"), PrincipalID: atkUID(agent)}); !errors.Is(err, context.Canceled) {
+	agent := liveUsers(srv, zendesktest.RoleAgent)[0].ID
+	if _, err := b.Grant(ctx, access.GrantRequest{EntitlementID: roleE("admin"), PrincipalID: uid(agent)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Grant with a cancelled context: %v", err)
 	}
 	if u, _ := srv.User(agent); u.Role != zendesktest.RoleAgent {
@@ -1492,19 +1266,13 @@ func TestAttack_BackendHostileInput(t *testing.T) {
 // It should either report it or refuse the move, as OrgModeRefuse does.
 func TestAttack_MoveOutOfFilteredOrganizationUnreported(t *testing.T) {
 	t.Parallel()
-	srv := atkDemo(t)
-	orgs := atkOrgs(srv)
-	b := atkBackend(t, atkClient(t, srv, srv.URL), zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeReplace),
+	srv := demo(t)
+	orgs := organizations(srv)
+	b := newBackend(t, srv, zendeskaccess.WithOrganizationMode(zendeskaccess.OrgModeReplace),
 		zendeskaccess.WithScope(zendeskaccess.ScopeAllUsers), zendeskaccess.WithOrganizations(nil, []int64{orgs[1].ID}))
-	sys := atkSystem(t, b)
-	u, err := srv.AddUser(zendesktest.UserSpec{Name: "Outsider", Email: "outsider@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.AddOrganizationMembership(u.ID, orgs[0].ID); err != nil {
-		t.Fatal(err)
-	}
-	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: atkOrg(orgs[1].ID), PrincipalID: atkUID(u.ID)})
+	sys := newSystem(t, b)
+	u := addUser(t, srv, zendesktest.UserSpec{Name: "Outsider", Email: "outsider@example.com"}, orgs[0].ID)
+	res, err := sys.Grant(t.Context(), access.GrantRequest{EntitlementID: orgE(orgs[1].ID), PrincipalID: uid(u.ID)})
 	if errors.Is(err, zendeskaccess.ErrOrganizationMove) {
 		return // refused: nothing outside the filter was touched
 	}
@@ -1515,8 +1283,8 @@ func TestAttack_MoveOutOfFilteredOrganizationUnreported(t *testing.T) {
 	for _, m := range srv.OrganizationMembershipsOf(u.ID) {
 		still = still || m.OrganizationID == orgs[0].ID
 	}
-	removed := access.GrantID(atkOrg(orgs[0].ID), atkUID(u.ID))
-	if !still && !slices.Contains(atkIDs(res.Replaced), removed) {
-		t.Errorf("Grant moved the user out of organization %d (outside the filter) but Replaced = %v, Note = %q", orgs[0].ID, atkIDs(res.Replaced), res.Note)
+	removed := access.GrantID(orgE(orgs[0].ID), uid(u.ID))
+	if !still && !slices.Contains(grantIDs(res.Replaced), removed) {
+		t.Errorf("Grant moved the user out of organization %d (outside the filter) but Replaced = %v, Note = %q", orgs[0].ID, grantIDs(res.Replaced), res.Note)
 	}
 }

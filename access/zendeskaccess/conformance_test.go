@@ -150,15 +150,5 @@ func hidingFirstCustomRole(t *testing.T, srv *zendesktest.Server, opts ...zendes
 	}
 	proxy := httptest.NewServer(rp)
 	t.Cleanup(proxy.Close)
-	cr := srv.Credentials()
-	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(proxy.URL),
-		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(fast))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := zendeskaccess.New(c, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return backendOf(t, newClient(t, srv, zendesk.WithBaseURL(proxy.URL)), opts...)
 }

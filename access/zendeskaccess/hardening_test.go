@@ -3,91 +3,20 @@ package zendeskaccess_test
 import (
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
-	"github.com/zgov-io/zgov/zendesk"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
 
 // Regression tests for defects an outside suite found in access changes
 // (issue 7, items 1 to 5).
-
-// proxy stands between the client and the simulator and spoils chosen
-// requests: it refuses them with a 403, or serves them and then drops the
-// answer, as a network that fails after the server acted does.
-type proxy struct {
-	srv  *httptest.Server
-	mu   gosync.Mutex
-	rule func(r *http.Request) string // "", "refuse" or "lose"
-}
-
-func newProxy(t *testing.T, target *zendesktest.Server) *proxy {
-	t.Helper()
-	u, err := url.Parse(target.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p := &proxy{}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		action := ""
-		if p.rule != nil {
-			action = p.rule(r)
-		}
-		p.mu.Unlock()
-		switch action {
-		case "refuse":
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"error":"Forbidden","description":"refused by the test proxy"}`))
-		case "lose":
-			rec := httptest.NewRecorder()
-			rp.ServeHTTP(rec, r) // the simulator acts...
-			conn, _, err := http.NewResponseController(w).Hijack()
-			if err == nil {
-				_ = conn.Close() // ...and its answer is lost
-			}
-		default:
-			rp.ServeHTTP(w, r)
-		}
-	}))
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *proxy) set(rule func(r *http.Request) string) {
-	p.mu.Lock()
-	p.rule = rule
-	p.mu.Unlock()
-}
-
-func proxiedBackend(t *testing.T, srv *zendesktest.Server, p *proxy, opts ...zendeskaccess.Option) *zendeskaccess.Backend {
-	t.Helper()
-	cr := srv.Credentials()
-	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(p.srv.URL),
-		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(fast),
-		zendesk.WithRetryWait(time.Millisecond, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := zendeskaccess.New(c, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // Item 1: a non-canonical id is refused before any request, so it cannot
 // be granted under a spelling no snapshot contains.
@@ -95,10 +24,7 @@ func TestNonCanonicalIDsRefused(t *testing.T) {
 	t.Parallel()
 	srv := demo(t)
 	b := newBackend(t, srv)
-	sys, err := access.NewSystem(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sys := newSystem(t, b)
 	agent := liveUsers(srv, zendesktest.RoleAgent)[0]
 	g := groups(srv)[0]
 	bad := []access.GrantRequest{
@@ -143,10 +69,7 @@ func TestConcurrentOrganizationGrantsToOneUser(t *testing.T) {
 	for _, mode := range []zendeskaccess.OrgMode{zendeskaccess.OrgModeRefuse, zendeskaccess.OrgModeReplace} {
 		for run := range 3 {
 			srv := newServer(t)
-			u, err := srv.AddUser(zendesktest.UserSpec{Name: "Racer", Email: "racer@example.com", Role: zendesktest.RoleAgent})
-			if err != nil {
-				t.Fatal(err)
-			}
+			u := addUser(t, srv, zendesktest.UserSpec{Name: "Racer", Email: "racer@example.com", Role: zendesktest.RoleAgent})
 			orgIDs := make([]int64, n)
 			for i := range orgIDs {
 				orgIDs[i] = srv.AddOrganization("Org " + string(rune('A'+i))).ID
@@ -199,11 +122,8 @@ func TestPromotionThenFailedMembershipIsReported(t *testing.T) {
 	t.Parallel()
 	srv := demo(t)
 	p := newProxy(t, srv)
-	b := proxiedBackend(t, srv, p, zendeskaccess.WithPromoteEndUsers(true))
-	sys, err := access.NewSystem(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := p.backend(t, zendeskaccess.WithPromoteEndUsers(true))
+	sys := newSystem(t, b)
 	endUser := liveUsers(srv, zendesktest.RoleEndUser)[0]
 	g := groups(srv)[1] // not the default group, which promotion itself joins
 	p.set(func(r *http.Request) string {
@@ -247,7 +167,7 @@ func TestRevokeWithLostAnswerIsRevoked(t *testing.T) {
 	t.Parallel()
 	srv := demo(t)
 	p := newProxy(t, srv)
-	b := proxiedBackend(t, srv, p)
+	b := p.backend(t)
 	_, revoke := groupChange(t, srv)
 	var lost atomic.Int32
 	p.set(func(r *http.Request) string {
@@ -271,7 +191,7 @@ func TestRevokeWithLostAnswerIsRevoked(t *testing.T) {
 // Item 5: a grant of a group that does not exist sends no create.
 func TestGrantOfUnknownGroupSendsNoWrite(t *testing.T) {
 	t.Parallel()
-	srv := demo(t)
+	srv := demo(t, zendesktest.WithRequestLog(1000)) // newServer turns the log off
 	b := newBackend(t, srv)
 	agent := liveUsers(srv, zendesktest.RoleAgent)[0]
 	srv.ResetStats()

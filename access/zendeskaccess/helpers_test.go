@@ -23,6 +23,9 @@ const (
 // advertises a huge budget and the client adopts it.
 const fast = 1_000_000
 
+// newServer returns a simulator serving at full speed, without a request
+// log (zendesktest.WithRequestLog(0)); a test that reads RequestLog passes
+// a WithRequestLog of its own, which wins as it comes later.
 func newServer(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
 	t.Helper()
 	all := append([]zendesktest.Option{zendesktest.WithRateLimit(fast), zendesktest.WithRequestLog(0)}, opts...)
@@ -34,24 +37,52 @@ func newServer(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
 	return srv
 }
 
-func newClient(t testing.TB, srv *zendesktest.Server) *zendesk.Client {
+// newClient returns an API-token client of srv at full speed. opts come
+// after those, so they can add to them or override them (for example
+// zendesk.WithBaseURL of a proxy).
+func newClient(t testing.TB, srv *zendesktest.Server, opts ...zendesk.Option) *zendesk.Client {
 	t.Helper()
 	cr := srv.Credentials()
-	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL),
-		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(fast))
+	all := append([]zendesk.Option{zendesk.WithBaseURL(srv.URL),
+		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(fast)}, opts...)
+	c, err := zendesk.NewClient(cr.Subdomain, all...)
 	if err != nil {
 		t.Fatalf("zendesk.NewClient: %v", err)
 	}
 	return c
 }
 
+// quickRetries returns opts after client options for tests in which
+// requests fail: a retry comes at once, and a Retry-After is never slept on
+// (a longer one is returned as a *zendesk.RateLimitError).
+func quickRetries(opts ...zendesk.Option) []zendesk.Option {
+	return append([]zendesk.Option{zendesk.WithRetryWait(time.Millisecond, time.Millisecond),
+		zendesk.WithRetryAfterCap(time.Millisecond)}, opts...)
+}
+
+// newBackend returns a backend of srv through newClient.
 func newBackend(t testing.TB, srv *zendesktest.Server, opts ...zendeskaccess.Option) *zendeskaccess.Backend {
 	t.Helper()
-	b, err := zendeskaccess.New(newClient(t, srv), opts...)
+	return backendOf(t, newClient(t, srv), opts...)
+}
+
+// backendOf returns a backend that talks through c.
+func backendOf(t testing.TB, c *zendesk.Client, opts ...zendeskaccess.Option) *zendeskaccess.Backend {
+	t.Helper()
+	b, err := zendeskaccess.New(c, opts...)
 	if err != nil {
 		t.Fatalf("zendeskaccess.New: %v", err)
 	}
 	return b
+}
+
+func newSystem(t testing.TB, b access.Backend) *access.System {
+	t.Helper()
+	sys, err := access.NewSystem(b)
+	if err != nil {
+		t.Fatalf("access.NewSystem: %v", err)
+	}
+	return sys
 }
 
 // demo returns a simulator with the demo account and the given options.
@@ -68,17 +99,21 @@ func noCustomRoles() zendesktest.AccountSpec {
 	return spec
 }
 
-// allUsers returns every user the simulator ever created, by id.
-func allUsers(srv *zendesktest.Server) []zendesktest.User {
-	var out []zendesktest.User
-	for id := int64(userBase + 1); ; id++ {
-		u, ok := srv.User(id)
+// byID returns what get finds for the ids base+1, base+2, ... up to the
+// first it does not find: everything of one kind the simulator ever created.
+func byID[T any](base int64, get func(int64) (T, bool)) []T {
+	var out []T
+	for id := base + 1; ; id++ {
+		v, ok := get(id)
 		if !ok {
 			return out
 		}
-		out = append(out, u)
+		out = append(out, v)
 	}
 }
+
+// allUsers returns every user the simulator ever created, by id.
+func allUsers(srv *zendesktest.Server) []zendesktest.User { return byID(userBase, srv.User) }
 
 // liveUsers returns the live users with one of the roles (any if none).
 func liveUsers(srv *zendesktest.Server, roles ...zendesktest.Role) []zendesktest.User {
@@ -91,16 +126,54 @@ func liveUsers(srv *zendesktest.Server, roles ...zendesktest.Role) []zendesktest
 	return out
 }
 
-// groups returns the simulator's groups.
-func groups(srv *zendesktest.Server) []zendesktest.Group {
-	var out []zendesktest.Group
-	for id := int64(groupBase + 1); ; id++ {
-		g, ok := srv.Group(id)
-		if !ok {
-			return out
-		}
-		out = append(out, g)
+// groups returns the simulator's groups, deleted ones included.
+func groups(srv *zendesktest.Server) []zendesktest.Group { return byID(groupBase, srv.Group) }
+
+// organizations returns the simulator's organizations.
+func organizations(srv *zendesktest.Server) []zendesktest.Organization {
+	return byID(orgBase, srv.Organization)
+}
+
+// addUser adds a user to srv and makes them a member of orgs, in that
+// order, failing the test if the simulator refuses.
+func addUser(t testing.TB, srv *zendesktest.Server, spec zendesktest.UserSpec, orgs ...int64) zendesktest.User {
+	t.Helper()
+	u, err := srv.AddUser(spec)
+	if err != nil {
+		t.Fatalf("AddUser(%s): %v", spec.Email, err)
 	}
+	for _, o := range orgs {
+		if _, err := srv.AddOrganizationMembership(u.ID, o); err != nil {
+			t.Fatalf("AddOrganizationMembership(%d, %d): %v", u.ID, o, err)
+		}
+	}
+	return u
+}
+
+// held returns the grants a user holds in Zendesk, read from the
+// simulator's state (no request, no fault, no code under test): nothing for
+// a user who is unknown or not live.
+func held(t testing.TB, srv *zendesktest.Server, userID int64) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	u, ok := srv.User(userID)
+	if !ok || !u.Active {
+		return out
+	}
+	p := uid(userID)
+	out[access.GrantID(roleE(string(u.Role)), p)] = true
+	if u.CustomRoleID != 0 {
+		out[access.GrantID(customRoleE(u.CustomRoleID), p)] = true
+	}
+	for _, m := range srv.GroupMembershipsOf(userID) {
+		if g, ok := srv.Group(m.GroupID); ok && !g.Deleted {
+			out[access.GrantID(groupE(m.GroupID), p)] = true
+		}
+	}
+	for _, m := range srv.OrganizationMembershipsOf(userID) {
+		out[access.GrantID(orgE(m.OrganizationID), p)] = true
+	}
+	return out
 }
 
 func sync(t testing.TB, b access.Backend) *access.Snapshot {
@@ -120,6 +193,7 @@ func customRoleE(id int64) string {
 }
 func roleE(r string) string { return "role:" + r + ":assigned" }
 
+// grantIDs returns the grants' ids, sorted (nil for no grants).
 func grantIDs(gs []access.Grant) []string {
 	var out []string
 	for _, g := range gs {
@@ -127,6 +201,17 @@ func grantIDs(gs []access.Grant) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// noPanic runs f and reports a panic as a test failure.
+func noPanic(t testing.TB, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s panicked: %v", what, r)
+		}
+	}()
+	f()
 }
 
 // requests returns the count of one endpoint, e.g. "GET /api/v2/users".

@@ -149,10 +149,11 @@ func (s DeprovisionStep) Valid() bool {
 	return false
 }
 
-// Destructive reports whether the step removes access or the account (every
-// step but none and suspend): what blast-radius caps count.
+// Destructive reports whether the step takes anything away (every step but
+// none: a suspension is reversible, but a mass suspension is the accident
+// blast-radius caps exist for).
 func (s DeprovisionStep) Destructive() bool {
-	return s == DeprovisionDowngrade || s == DeprovisionSoftDelete || s == DeprovisionPermanentDelete
+	return s != DeprovisionNone && s.Valid()
 }
 
 // AccountManager is an optional Backend capability: the lifecycle of the
@@ -302,3 +303,31 @@ func (e *AccountError) Error() string {
 
 // Unwrap returns Err.
 func (e *AccountError) Unwrap() error { return e.Err }
+
+// GuardFacts are what a backend knows that provisioning guards need and a
+// snapshot does not say.
+type GuardFacts struct {
+	// Owners are the principals who own the account: they must never lose
+	// access or their account.
+	Owners []string
+	// Self is the principal the backend's credential acts as: taking its
+	// access away would lock zgov out. Empty if unknown.
+	Self string
+	// AdminEntitlementID is the entitlement whose last active holder must
+	// keep it (Zendesk: role:admin:assigned); empty if none.
+	AdminEntitlementID string
+	// TeamEntitlementIDs are the entitlements that make a principal a team
+	// member (Zendesk: the agent and admin roles), whom blast-radius caps
+	// count.
+	TeamEntitlementIDs []string
+	// ExclusiveTypes are the resource types of which a principal holds one
+	// entitlement at most, so that a grant replaces the one held (Zendesk:
+	// role, custom_role, and organization without multiple organizations).
+	ExclusiveTypes []string
+}
+
+// GuardFactsProvider is an optional Backend capability: the facts guards
+// need (see GuardFacts).
+type GuardFactsProvider interface {
+	GuardFacts(ctx context.Context) (GuardFacts, error)
+}

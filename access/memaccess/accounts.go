@@ -276,3 +276,28 @@ func (b *Backend) Reactivate(ctx context.Context, principalID, role string) (acc
 	res.Status = access.AccountChanged
 	return res, nil
 }
+
+var _ access.GuardFactsProvider = (*Backend)(nil)
+
+// GuardFacts implements access.GuardFactsProvider: role:admin:assigned (when
+// declared) is the admin entitlement, the agent and admin roles make a team
+// member, the types of WithExclusive are exclusive, and no principal is
+// protected (memaccess has no owner and no credential).
+func (b *Backend) GuardFacts(ctx context.Context) (access.GuardFacts, error) {
+	if err := ctx.Err(); err != nil {
+		return access.GuardFacts{}, err
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var f access.GuardFacts
+	if eid, _, ok := b.roleEntitlement("admin"); ok {
+		f.AdminEntitlementID = eid
+	}
+	for _, r := range []string{"agent", "admin"} {
+		if eid, _, ok := b.roleEntitlement(r); ok {
+			f.TeamEntitlementIDs = append(f.TeamEntitlementIDs, eid)
+		}
+	}
+	f.ExclusiveTypes = slices.Sorted(maps.Keys(b.exclusive))
+	return f, nil
+}

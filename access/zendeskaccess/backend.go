@@ -39,6 +39,7 @@ type Backend struct {
 
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil
+	meID  int64         // the credential's own user, once read
 }
 
 var (

@@ -78,6 +78,7 @@ func Run(t *testing.T, h Harness) {
 		{"CreateAccountConcurrently", s.testCreateAccountConcurrently},
 		{"DeprovisionLadder", s.testDeprovisionLadder},
 		{"Reactivate", s.testReactivate},
+		{"PrincipalReader", s.testPrincipalReader},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -258,3 +258,60 @@ func (s *suite) testReactivate(t *testing.T) {
 		t.Errorf("Reactivate again = %q, %v; want %q", again.Status, err, access.AccountUnchanged)
 	}
 }
+
+// testPrincipalReader compares ReadPrincipals with a full sync for every
+// principal: the grants on ObjectTypes must be the snapshot's, or a plan's
+// check would see drift where there is none.
+func (s *suite) testPrincipalReader(t *testing.T) {
+	b, snap := s.fresh(t)
+	r, ok := b.(access.PrincipalReader)
+	if !ok {
+		t.Skip("backend is not a PrincipalReader")
+	}
+	types, err := r.ObjectTypes(t.Context())
+	if err != nil {
+		t.Fatalf("ObjectTypes: %v", err)
+	}
+	principalTypes := map[string]bool{}
+	for _, e := range snap.Entitlements() {
+		for _, typ := range e.GrantableTo() {
+			principalTypes[typ] = true
+		}
+	}
+	var ids []string
+	for _, res := range snap.Resources() {
+		if principalTypes[res.Type()] {
+			ids = append(ids, res.ID())
+		}
+	}
+	p, _ := access.ParseResourceID(ids[0])
+	p.ID = "999999999999"
+	missing := p.String()
+	states, err := r.ReadPrincipals(t.Context(), append(ids, missing))
+	if err != nil {
+		t.Fatalf("ReadPrincipals: %v", err)
+	}
+	if states[missing].Exists {
+		t.Errorf("ReadPrincipals says %s exists", missing)
+	}
+	onTypes := func(gids []string) []string {
+		out := []string{}
+		for _, id := range gids {
+			if slices.Contains(types, strings.SplitN(id, ":", 2)[0]) {
+				out = append(out, id)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, id := range ids {
+		st := states[id]
+		if !st.Exists {
+			t.Errorf("ReadPrincipals says %s, in the snapshot, does not exist", id)
+			continue
+		}
+		if d := cmp.Diff(onTypes(heldBy(snap, id)), onTypes(grantIDSet(st.Grants))); d != "" {
+			t.Errorf("ReadPrincipals(%s) disagrees with Sync on %v (-sync +read):\n%s", id, types, d)
+		}
+	}
+}

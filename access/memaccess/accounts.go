@@ -301,3 +301,45 @@ func (b *Backend) GuardFacts(ctx context.Context) (access.GuardFacts, error) {
 	f.ExclusiveTypes = slices.Sorted(maps.Keys(b.exclusive))
 	return f, nil
 }
+
+var _ access.PrincipalReader = (*Backend)(nil)
+
+// ObjectTypes implements access.PrincipalReader: the types of WithExclusive.
+func (b *Backend) ObjectTypes(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(b.exclusive)), nil
+}
+
+// ReadPrincipals implements access.PrincipalReader, counting one request per
+// 100 principals.
+func (b *Backend) ReadPrincipals(ctx context.Context, principalIDs []string) (map[string]access.PrincipalState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.countPages(len(principalIDs))
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make(map[string]access.PrincipalState, len(principalIDs))
+	for _, p := range principalIDs {
+		td := b.typeOf(p)
+		if td == nil {
+			out[p] = access.PrincipalState{}
+			continue
+		}
+		r, ok := td.resources[p]
+		if !ok {
+			out[p] = access.PrincipalState{}
+			continue
+		}
+		st := access.PrincipalState{Exists: true, Suspended: r.Attributes()["suspended"] == "true"}
+		for _, g := range b.grantsOf(p, false) {
+			if b.exclusive[strings.SplitN(g.ID(), ":", 2)[0]] {
+				st.Grants = append(st.Grants, g)
+			}
+		}
+		out[p] = st
+	}
+	return out, nil
+}

@@ -358,3 +358,22 @@ type PrincipalReader interface {
 	// principal that does not exist has Exists false.
 	ReadPrincipals(ctx context.Context, principalIDs []string) (map[string]PrincipalState, error)
 }
+
+// BulkResult is the outcome of one request of a bulk change.
+type BulkResult struct {
+	// Result is what the request did (as Grant or Revoke reports it).
+	Result Result
+	// Err is why it failed, if it did.
+	Err error
+}
+
+// BulkChanger is an optional Backend capability: many grants or revokes at
+// once, through the system's bulk endpoints where it has them (Zendesk:
+// group memberships' create_many and destroy_many, 100 items a job, jobs
+// run concurrently), one by one where it does not. Results come back in
+// request order. progress, if not nil, is called with the number of
+// requests finished so far, from one goroutine at a time.
+type BulkChanger interface {
+	GrantMany(ctx context.Context, reqs []GrantRequest, progress func(done int)) []BulkResult
+	RevokeMany(ctx context.Context, reqs []RevokeRequest, progress func(done int)) []BulkResult
+}

@@ -1,0 +1,314 @@
+package zendeskaccess
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/zendesk"
+)
+
+var _ access.BulkChanger = (*Backend)(nil)
+
+// Bulk jobs: Zendesk takes 100 items a job and lets an account run 30 jobs
+// at once.
+const (
+	bulkItems = zendesk.MaxBulkItems
+	bulkJobs  = 30
+)
+
+// Polling of bulk jobs: every outstanding job is polled with one request
+// (GET /job_statuses/show_many), first after jobPollFirst, then at doubling
+// intervals up to jobPollMax.
+const (
+	jobPollFirst = 100 * time.Millisecond
+	jobPollMax   = 5 * time.Second
+)
+
+// bulkRun collects the results of one GrantMany or RevokeMany.
+type bulkRun struct {
+	out      []access.BulkResult
+	progress func(int)
+	mu       sync.Mutex
+	done     int
+}
+
+func newBulkRun(n int, progress func(int)) *bulkRun {
+	return &bulkRun{out: make([]access.BulkResult, n), progress: progress}
+}
+
+// set records request i's outcome and reports progress.
+func (r *bulkRun) set(i int, res access.Result, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.out[i] = access.BulkResult{Result: res, Err: err}
+	r.done++
+	if r.progress != nil {
+		r.progress(r.done)
+	}
+}
+
+// one carries requests out one by one, WithConcurrency at a time: those of
+// kinds Zendesk has no bulk endpoint for, and bulk items that failed in
+// ways only a single call explains with a typed error.
+func (b *Backend) one(ctx context.Context, r *bulkRun, idx []int, do func(i int) (access.Result, error)) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.cfg.concurrency)
+	for _, i := range idx {
+		g.Go(func() error {
+			res, err := do(i)
+			if err == nil && gctx.Err() != nil {
+				err = gctx.Err()
+			}
+			r.set(i, res, err)
+			return nil
+		})
+	}
+	_ = g.Wait()
+}
+
+// GrantMany implements access.BulkChanger. Group memberships go through
+// POST /group_memberships/create_many, 100 a job, at most 30 jobs at once,
+// polled together with GET /job_statuses/show_many; an item Zendesk answers
+// as a duplicate is StatusAlreadyGranted (it existed when the job ran), and
+// an item that fails otherwise (an end user, a group deleted meanwhile) is
+// retried as a single Grant, which explains it with a typed error. Other
+// entitlements are granted one by one. Unlike Grant, the bulk path does
+// not read each user first, so it does not promote end users: their items
+// fall back to Grant, which does.
+func (b *Backend) GrantMany(ctx context.Context, reqs []access.GrantRequest, progress func(int)) []access.BulkResult {
+	r := newBulkRun(len(reqs), progress)
+	var bulk, single []int
+	targets := make([]target, len(reqs))
+	for i, req := range reqs {
+		t, err := b.parseTarget(req.EntitlementID, req.PrincipalID)
+		switch {
+		case err != nil:
+			r.set(i, access.Result{}, fmt.Errorf("zendeskaccess: grant: %w", err))
+		case t.kind == TypeGroup:
+			targets[i] = t
+			bulk = append(bulk, i)
+		default:
+			single = append(single, i)
+		}
+	}
+	grant := func(i int) (access.Result, error) { return b.Grant(ctx, reqs[i]) }
+	var retry []int
+	b.jobs(ctx, bulk, func(chunk []int) (*zendesk.JobStatus, error) {
+		pairs := make([]zendesk.GroupMembershipPair, len(chunk))
+		for k, i := range chunk {
+			pairs[k] = zendesk.GroupMembershipPair{UserID: targets[i].userID, GroupID: targets[i].id}
+		}
+		job, _, err := b.client.GroupMemberships.CreateMany(ctx, pairs)
+		return job, err
+	}, func(i int, res zendesk.JobResult, ok bool) {
+		t := targets[i]
+		switch {
+		case ok && !failed(res):
+			r.set(i, access.Result{Status: access.StatusGranted, Grant: b.attrs.membershipGrant(t.eid, t.userID, res.ID, false, false)}, nil)
+		case ok && res.Error == "DuplicateValue":
+			r.set(i, access.Result{Status: access.StatusAlreadyGranted, Grant: b.attrs.membershipGrant(t.eid, t.userID, 0, false, false),
+				Note: "Zendesk's bulk job answered that the membership exists"}, nil)
+		default:
+			retry = append(retry, i)
+		}
+	})
+	b.one(ctx, r, append(single, retry...), grant)
+	return r.out
+}
+
+// RevokeMany implements access.BulkChanger. Group memberships are found by
+// reading each user's memberships (one request a user) and deleted with
+// DELETE /group_memberships/destroy_many, 100 a job; a user who is not a
+// member of a group the backend knows is StatusAlreadyRevoked. Other
+// entitlements, and items that fail, go through Revoke one by one.
+func (b *Backend) RevokeMany(ctx context.Context, reqs []access.RevokeRequest, progress func(int)) []access.BulkResult {
+	r := newBulkRun(len(reqs), progress)
+	byUser := map[int64][]int{}
+	targets := make([]target, len(reqs))
+	var single []int
+	for i, req := range reqs {
+		t, err := b.parseTarget(req.EntitlementID, req.PrincipalID)
+		switch {
+		case err != nil:
+			r.set(i, access.Result{}, fmt.Errorf("zendeskaccess: revoke: %w", err))
+		case t.kind == TypeGroup:
+			targets[i] = t
+			byUser[t.userID] = append(byUser[t.userID], i)
+		default:
+			single = append(single, i)
+		}
+	}
+	// Find the memberships, a user at a time, WithConcurrency at once.
+	var mu sync.Mutex
+	var bulk []int
+	found := map[int]*Grant{}
+	users := slices.Sorted(func(yield func(int64) bool) {
+		for u := range byUser {
+			if !yield(u) {
+				return
+			}
+		}
+	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.cfg.concurrency)
+	for _, uid := range users {
+		g.Go(func() error {
+			var held []access.Grant
+			var err error
+			if held, err = b.userGroupGrants(gctx, &zendesk.User{ID: uid}); err != nil {
+				mu.Lock()
+				single = append(single, byUser[uid]...) // Revoke explains it
+				mu.Unlock()
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, i := range byUser[uid] {
+				var m *Grant
+				for _, h := range held {
+					if h.(*Grant).EntitlementID == targets[i].eid {
+						m = h.(*Grant)
+					}
+				}
+				switch {
+				case m != nil:
+					found[i] = m
+					bulk = append(bulk, i)
+				case b.known.has(TypeGroup, targets[i].id, b.now()):
+					r.set(i, access.Result{Status: access.StatusAlreadyRevoked}, nil)
+				default:
+					single = append(single, i) // an unknown group: Revoke says so
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	slices.Sort(bulk)
+	var retry []int
+	b.jobs(ctx, bulk, func(chunk []int) (*zendesk.JobStatus, error) {
+		ids := make([]int64, len(chunk))
+		for k, i := range chunk {
+			ids[k] = found[i].MembershipID
+		}
+		job, _, err := b.client.GroupMemberships.DestroyMany(ctx, ids)
+		return job, err
+	}, func(i int, res zendesk.JobResult, ok bool) {
+		switch {
+		case ok && (!failed(res) || res.Error == "RecordNotFound"):
+			// Deleted, or gone since it was read (a retried job, a
+			// concurrent delete): this call saw it and it is gone.
+			r.set(i, access.Result{Status: access.StatusRevoked, Grant: found[i]}, nil)
+		default:
+			retry = append(retry, i)
+		}
+	})
+	b.one(ctx, r, append(single, retry...), func(i int) (access.Result, error) { return b.Revoke(ctx, reqs[i]) })
+	return r.out
+}
+
+func failed(res zendesk.JobResult) bool {
+	return (res.Success != nil && !*res.Success) || res.Error != ""
+}
+
+// jobs runs items in bulk jobs of at most 100, at most 30 jobs at once:
+// submit starts the job for a chunk, and each item's result is passed to
+// result (ok false when its job failed as a whole or its result is missing,
+// so that the caller falls back to a single call). Create results are
+// matched by index; delete results, which have none, by position.
+func (b *Backend) jobs(ctx context.Context, items []int, submit func(chunk []int) (*zendesk.JobStatus, error), result func(i int, res zendesk.JobResult, ok bool)) {
+	chunks := slices.Collect(slices.Chunk(items, bulkItems))
+	for wave := range slices.Chunk(chunks, bulkJobs) {
+		jobIDs := make([]string, len(wave))
+		var mu sync.Mutex
+		g, gctx := errgroup.WithContext(ctx)
+		for w, chunk := range wave {
+			g.Go(func() error {
+				job, err := submit(chunk)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil || job == nil || gctx.Err() != nil {
+					for _, i := range chunk {
+						result(i, zendesk.JobResult{}, false)
+					}
+					return nil
+				}
+				jobIDs[w] = job.ID
+				return nil
+			})
+		}
+		_ = g.Wait()
+		finished := b.pollJobs(ctx, jobIDs)
+		for w, chunk := range wave {
+			if jobIDs[w] == "" {
+				continue
+			}
+			job, ok := finished[jobIDs[w]]
+			for k, i := range chunk {
+				res, found := jobItem(job, k)
+				result(i, res, ok && found)
+			}
+		}
+	}
+}
+
+// jobItem returns the result of the k-th item of a finished job.
+func jobItem(job *zendesk.JobStatus, k int) (zendesk.JobResult, bool) {
+	if job == nil || job.Status != zendesk.JobStatusCompleted {
+		return zendesk.JobResult{}, false
+	}
+	for _, res := range job.Results {
+		if res.Index != nil && *res.Index == k {
+			return res, true
+		}
+	}
+	if k < len(job.Results) && job.Results[k].Index == nil {
+		return job.Results[k], true
+	}
+	return zendesk.JobResult{}, false
+}
+
+// pollJobs polls the jobs until each is done, with one request for all of
+// them (up to 100 ids), and returns them by id. Jobs not done when ctx ends,
+// that Zendesk no longer knows, or whose polls keep failing are missing from
+// the result, and their items fall back to single calls.
+func (b *Backend) pollJobs(ctx context.Context, ids []string) map[string]*zendesk.JobStatus {
+	const maxFailures = 5
+	done := map[string]*zendesk.JobStatus{}
+	pending := slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })
+	wait, failures := jobPollFirst, 0
+	for len(pending) > 0 && failures < maxFailures {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return done
+		case <-t.C:
+		}
+		wait = min(2*wait, jobPollMax)
+		jobs, err := b.client.JobStatuses.GetMany(ctx, pending)
+		if err != nil {
+			if ctx.Err() != nil {
+				return done
+			}
+			failures++ // the client has retried already; poll again later
+			continue
+		}
+		failures = 0
+		known := map[string]bool{}
+		for k := range jobs {
+			known[jobs[k].ID] = true
+			if jobs[k].Done() {
+				done[jobs[k].ID] = &jobs[k]
+			}
+		}
+		pending = slices.DeleteFunc(pending, func(id string) bool { return done[id] != nil || !known[id] })
+	}
+	return done
+}

@@ -81,6 +81,8 @@ type config struct {
 	jobDelay       time.Duration
 	maxOrgsPerUser int
 	progress       func(GenerateProgress)
+	// bulkUserImports enables POST /users/create_many and create_or_update_many.
+	bulkUserImports bool
 }
 
 func defaultConfig() config {
@@ -293,6 +295,20 @@ func WithJobDelay(d time.Duration) Option {
 func WithGenerateProgress(f func(GenerateProgress)) Option {
 	return func(c *config) error {
 		c.progress = f
+		return nil
+	}
+}
+
+// WithBulkUserImports enables or disables Zendesk's bulk user imports, which
+// POST /users/create_many and POST /users/create_or_update_many need. Zendesk
+// ships accounts with them disabled (those endpoints answer 403 Forbidden
+// until the account owner asks Zendesk Customer Support to enable them), and
+// so does the simulator: the default is false, so that a client meets the
+// refusal it will meet on most real accounts unless a test opts in. PUT
+// /users/update_many is not an import and works either way.
+func WithBulkUserImports(enabled bool) Option {
+	return func(c *config) error {
+		c.bulkUserImports = enabled
 		return nil
 	}
 }

@@ -340,17 +340,7 @@ func handleCreateOrUpdateUser(c *call) {
 		return
 	}
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		p := -1
-		if in.email.v != "" {
-			if q, ok := st.byEmail[strings.ToLower(strings.TrimSpace(in.email.v))]; ok {
-				p = int(q)
-			}
-		}
-		if p < 0 && in.externalID.v != "" {
-			if q, ok := st.byExternalID[in.externalID.v]; ok {
-				p = int(q)
-			}
-		}
+		p := st.matchUser(in)
 		if p < 0 {
 			if !c.agentMayWrite(in, nil) {
 				return 0, nil, errForbidden()

@@ -49,7 +49,8 @@
 //     WithBulkUserImports(true), as on a Zendesk account where nobody asked
 //     Zendesk to enable them;
 //   - the incremental user export (cursor based) with its own budget;
-//   - rate limits with the real headers and 429 + Retry-After;
+//   - rate limits with the real headers and 429 + Retry-After, and the limit
+//     of five updates a minute per user;
 //   - fault injection (see Faults), deterministic from a seed.
 //
 // Start a server with NewServer, seed it with WithAccount (see AccountSpec and
@@ -84,6 +85,21 @@
 // and unknown-path requests; injected faults are decided before the budget
 // and spend nothing. POST /oauth/tokens is not rate limited.
 //
+// Updates of one user (PUT /users/{id}) are also limited per user, to
+// WithUserUpdateLimit (default 5, Zendesk's limit as third parties transcribe
+// it) in any window of a minute on the simulator's clock: a sliding window,
+// the strictest reading, so that a client that keeps to it also keeps to a
+// fixed window or a token bucket of that size. The update over the limit
+// answers 429 with a Retry-After of the seconds until the user's oldest
+// update in the window leaves it, the account's rate-limit headers, and the
+// body Zendesk documents for its other per-record update limits,
+// {"errors":[{"code":"TooManyRequests","title":"Too many requests to
+// update"}]}. Every authenticated PUT /users/{id} counts, whatever its
+// outcome; a refused one counts neither there nor in the account's budget.
+// The updates made by update_many and create_or_update_many jobs, and POST
+// /users/create_or_update, do not count: Zendesk documents the limit on
+// Update User only. WithUserUpdateLimit(0) and WithoutRateLimit lift it.
+//
 // # Fault injection
 //
 // WithFaults makes a fraction of requests fail before they reach the
@@ -113,8 +129,7 @@
 // brands; custom-role permissions of agents (an agent is an agent, whatever
 // its role's manage_* flags); user identities, photos, user and
 // organization fields; the users' destroy_many; search beyond users; the
-// per-user update limit (5 per minute); the time-based incremental export;
-// updates of last_login_at by requests.
+// time-based incremental export; updates of last_login_at by requests.
 //
 // # Choices where Zendesk's behaviour is undocumented
 //

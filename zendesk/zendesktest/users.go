@@ -362,6 +362,15 @@ func handleCreateOrUpdateUser(c *call) {
 }
 
 func handleUpdateUser(c *call) {
+	// The per-user limit counts every authenticated update of the user, whatever
+	// its outcome, as a limit keyed on the endpoint and the id would; a refused
+	// update spends nothing of the account's budget.
+	if ok, retryIn := c.s.userUpdates.take(c.ids[0], c.s.now()); !ok {
+		c.s.account.giveBack()
+		c.s.obs.throttled()
+		c.fail(errUserUpdateLimited(retryIn))
+		return
+	}
 	in, e := c.userBody()
 	if e != nil {
 		c.fail(e)

@@ -47,6 +47,14 @@
 // below a tenth of the limit. Incremental exports have a bucket of their own (10 a
 // minute). Client.RateLimit reports the state; WithLimiter plugs in a shared limiter.
 //
+// Zendesk also limits the updates of one user (five a minute per user). The client
+// paces them (WithUserUpdateLimit): the sixth Users.Update, Suspend or Unsuspend of
+// a user within a minute waits, in its call, until a minute after the answer to the
+// first, so that a run of changes to one person (a deprovisioning) does not collect
+// 429s; updates of different users never wait for each other. A 429 from that limit
+// (another process updating the same user) is retried after its Retry-After and does
+// not slow the account's bucket.
+//
 // 429 and 503 answers are retried after their Retry-After (delay-seconds or an
 // HTTP-date, the two forms RFC 9110 allows; any other value counts as absent), unless
 // it exceeds WithRetryAfterCap: then the call fails at once, instead of sleeping, with a

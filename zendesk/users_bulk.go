@@ -76,8 +76,9 @@ func (s *UsersService) CreateOrUpdateMany(ctx context.Context, users []CreateUse
 // appear once. Results have Status JobResultUpdated, or are failures (RecordNotFound
 // for a user that does not exist).
 //
-// Like every PUT, UpdateMany is retried when the outcome of an attempt is unknown;
-// repeating an update is harmless.
+// These updates are not Update calls: the client does not pace them with
+// WithUserUpdateLimit. Like every PUT, UpdateMany is retried when the outcome of an
+// attempt is unknown; repeating an update is harmless.
 func (s *UsersService) UpdateMany(ctx context.Context, updates []UserUpdate) (*JobStatus, *Response, error) {
 	if err := checkBulkSize(len(updates)); err != nil {
 		return nil, nil, fmt.Errorf("zendesk: update users: %w", err)
@@ -92,7 +93,7 @@ func (s *UsersService) UpdateMany(ctx context.Context, updates []UserUpdate) (*J
 
 // UpdateManyByIDs applies the same update to up to MaxBulkItems users, named by id
 // (PUT /users/update_many?ids=...), in one background job. Each id may appear once.
-// Results and retries are those of UpdateMany.
+// Results, pacing and retries are those of UpdateMany.
 func (s *UsersService) UpdateManyByIDs(ctx context.Context, ids []int64, update *UpdateUserRequest) (*JobStatus, *Response, error) {
 	if err := checkBulkSize(len(ids)); err != nil {
 		return nil, nil, fmt.Errorf("zendesk: update users: %w", err)

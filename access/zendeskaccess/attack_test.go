@@ -46,7 +46,8 @@ const (
 
 // atkServer starts a simulator for the attacks. They change single users far more
 // often than Zendesk's five updates a minute per user allow, so its per-user limit is
-// off: the limit is tested in package zendesktest.
+// off (and atkClient's pacing of it): the limit and the pacing are tested in packages
+// zendesktest and zendesk.
 func atkServer(t testing.TB, opts ...zendesktest.Option) *zendesktest.Server {
 	t.Helper()
 	all := append([]zendesktest.Option{zendesktest.WithRateLimit(atkFast), zendesktest.WithRequestLog(10_000),
@@ -70,7 +71,7 @@ func atkClient(t testing.TB, srv *zendesktest.Server, baseURL string, extra ...z
 	t.Helper()
 	cr := srv.Credentials()
 	opts := []zendesk.Option{zendesk.WithBaseURL(baseURL),
-		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(atkFast),
+		zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken), zendesk.WithRateLimit(atkFast), zendesk.WithUserUpdateLimit(0),
 		zendesk.WithRetryWait(time.Millisecond, time.Millisecond), zendesk.WithRetryAfterCap(time.Millisecond)}
 	c, err := zendesk.NewClient(cr.Subdomain, append(opts, extra...)...)
 	if err != nil {

@@ -69,14 +69,15 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("zendesk: %w", err)
 	}
 	cfg := config{
-		timeout:       defaultTimeout,
-		maxRetries:    defaultMaxRetries,
-		retryAfterCap: defaultRetryAfterCap,
-		retryWaitMin:  defaultRetryWaitMin,
-		retryWaitMax:  defaultRetryWaitMax,
-		tokenEarly:    defaultTokenEarly,
-		pageSize:      defaultPageSize,
-		userAgent:     defaultUserAgent,
+		timeout:         defaultTimeout,
+		maxRetries:      defaultMaxRetries,
+		retryAfterCap:   defaultRetryAfterCap,
+		retryWaitMin:    defaultRetryWaitMin,
+		retryWaitMax:    defaultRetryWaitMax,
+		tokenEarly:      defaultTokenEarly,
+		pageSize:        defaultPageSize,
+		userAgent:       defaultUserAgent,
+		userUpdateLimit: defaultUserUpdatesPerMinute,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -145,7 +146,11 @@ func NewClient(subdomain string, opts ...Option) (*Client, error) {
 	rt = &authTransport{next: rt, auth: auth, host: hostOf(base), scheme: base.Scheme}
 	rt = &timeoutTransport{next: rt, timeout: timeout}
 	rt = &attemptLogTransport{next: rt, logger: c.logger, now: c.now}
-	rt = &limiterTransport{next: rt, account: c.limiter, incremental: c.incremental, throttled: &c.throttled, now: c.now, logger: c.logger}
+	lt := &limiterTransport{next: rt, account: c.limiter, incremental: c.incremental, throttled: &c.throttled, now: c.now, logger: c.logger}
+	if cfg.userUpdateLimit > 0 {
+		lt.users = newUserPacer(cfg.userUpdateLimit, func() time.Time { return c.now() })
+	}
+	rt = lt
 	hc := &http.Client{Transport: rt}
 	c.retry = &retryablehttp.Client{
 		HTTPClient:   hc,
@@ -261,6 +266,9 @@ type requestMeta struct {
 	// idempotent marks requests that may be retried after a failure whose outcome is
 	// unknown.
 	idempotent bool
+	// updatedUser is the id of the user a PUT /users/{id} updates, whose attempts the
+	// per-user pacer spaces; 0 for every other request.
+	updatedUser int64
 	// attempt numbers the attempts of the call from 1, for the log.
 	attempt int
 	// lastStatus and lastErr are what the previous attempt met, and lastEnd when it

@@ -47,15 +47,40 @@
 // below a tenth of the limit. Incremental exports have a bucket of their own (10 a
 // minute). Client.RateLimit reports the state; WithLimiter plugs in a shared limiter.
 //
+// Zendesk also limits the updates of one user (five a minute per user). The client
+// paces them (WithUserUpdateLimit): the sixth Users.Update, Suspend or Unsuspend of
+// a user within a minute waits, in its call, until a minute after the answer to the
+// first, so that a run of changes to one person (a deprovisioning) does not collect
+// 429s; updates of different users never wait for each other. A 429 from that limit
+// (another process updating the same user) is retried after its Retry-After and does
+// not slow the account's bucket.
+//
 // 429 and 503 answers are retried after their Retry-After (delay-seconds or an
 // HTTP-date, the two forms RFC 9110 allows; any other value counts as absent), unless
 // it exceeds WithRetryAfterCap: then the call fails at once, instead of sleeping, with a
 // *RateLimitError whose RetryAfter is the wait Zendesk asked for. Other 5xx answers
 // (but 501), 409 conflicts and transport failures, including a body cut off mid-read,
 // are retried with jittered exponential backoff for requests whose repetition is safe:
-// GET, PUT, DELETE, and POSTs that are idempotent (create_or_update) or whose repetition
-// is detectable (a duplicate membership answers 422 DuplicateValue). A host that does
-// not resolve (DNS answers that the name does not exist) is not retried.
+// GET, PUT, DELETE, and POSTs that are idempotent (create_or_update,
+// create_or_update_many) or whose repetition is detectable (a duplicate membership
+// answers 422 DuplicateValue). Other POSTs, such as Users.CreateMany, are not: a
+// repeat could create users twice. A host that does not resolve (DNS answers that the
+// name does not exist) is not retried.
+//
+// # Bulk jobs
+//
+// Many changes of one kind go through Zendesk's bulk endpoints, up to MaxBulkItems
+// items a call: GroupMemberships and OrganizationMemberships.CreateMany and
+// DestroyMany, Users.CreateMany, CreateOrUpdateMany, UpdateMany (a different update
+// per user) and UpdateManyByIDs (the same update for several users). Each call
+// answers at once with a queued *JobStatus; JobStatuses.Wait polls it until it ends
+// and returns, beside the final status, a *JobError listing the items that failed.
+// Each JobResult says what happened to one item: its ID, Index, Status (Created,
+// Updated, Deleted) or Error and Details; JobResult.Failed tells them apart.
+// Zendesk runs a limited number of an account's jobs at once (30, by third-party
+// accounts) and answers 429 past it. It ships accounts with bulk user imports
+// (Users.CreateMany and CreateOrUpdateMany) disabled: they answer 403 (ErrForbidden)
+// until the account owner has Zendesk Customer Support enable them.
 //
 // WithLogger logs every attempt, retry and rate-limit wait, never a credential.
 //

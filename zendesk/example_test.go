@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"strings"
+	"time"
 
 	"github.com/zgov-io/zgov/zendesk"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
@@ -179,6 +180,56 @@ func ExampleGroupMembershipsService_Create() {
 	// member of Escalations by membership 40000000015
 	// again: duplicate = true
 	// 422 RecordInvalid
+}
+
+// ExampleUsersService_CreateOrUpdateMany creates or updates several users in one
+// background job and waits for it: each result says whether its user was created or
+// updated, or why it failed. Zendesk ships accounts with bulk user imports disabled
+// (403, ErrForbidden); this simulator has them enabled.
+func ExampleUsersService_CreateOrUpdateMany() {
+	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()),
+		zendesktest.WithBulkUserImports(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	cr := srv.Credentials()
+	c, err := zendesk.NewClient(cr.Subdomain,
+		zendesk.WithOAuthClientCredentials(cr.OAuthClientID, cr.OAuthClientSecret, "read", "write"),
+		zendesk.WithBaseURL(srv.URL))
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	existing, _, err := c.Users.Get(ctx, 10000000003)
+	if err != nil {
+		log.Fatal(err)
+	}
+	job, _, err := c.Users.CreateOrUpdateMany(ctx, []zendesk.CreateUserRequest{
+		{Name: existing.Name, Email: existing.Email, Tags: []string{"reviewed"}},
+		{Name: "Nia Okafor", Email: "nia.okafor@example.com", ExternalID: zendesk.Ptr("hr-4711")},
+		{Name: "", ExternalID: zendesk.Ptr("hr-4712")},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	done, err := c.JobStatuses.Wait(ctx, job.ID, &zendesk.WaitOptions{PollInterval: 10 * time.Millisecond})
+	var jobErr *zendesk.JobError
+	if err != nil && !errors.As(err, &jobErr) {
+		log.Fatal(err)
+	}
+	for _, r := range done.Results {
+		if r.Failed() {
+			fmt.Println("failed:", r)
+			continue
+		}
+		fmt.Println(r.Status, r.ID)
+	}
+	// Output:
+	// Updated 10000000003
+	// Created 10000000030
+	// failed: item 2 create: ValueTooShort: Name: is too short (minimum one character)
 }
 
 // ExampleAPIError reads what Zendesk said about a failed call: errors.As gives the

@@ -29,9 +29,9 @@ type GroupMembershipPair struct {
 	GroupID int64 `json:"group_id"`
 }
 
-// MaxBulkItems is how many items Zendesk accepts in one create_many or destroy_many
-// call. The bulk methods refuse more rather than split, because each call is a separate
-// job the caller has to wait for.
+// MaxBulkItems is how many items Zendesk accepts in one bulk call (create_many,
+// create_or_update_many, update_many, destroy_many). The bulk methods refuse more
+// rather than split, because each call is a separate job the caller has to wait for.
 const MaxBulkItems = 100
 
 // GroupMembershipsService reads and changes group memberships.

@@ -87,7 +87,7 @@ func (j *JobStatus) Done() bool {
 func (j *JobStatus) Failed() []JobResult {
 	var out []JobResult
 	for _, r := range j.Results {
-		if r.failed() {
+		if r.Failed() {
 			out = append(out, r)
 		}
 	}
@@ -95,20 +95,35 @@ func (j *JobStatus) Failed() []JobResult {
 }
 
 // JobResult is the outcome of one item of a bulk job. Its shape depends on the job:
-// creations report ID and Index; updates and deletions Action, Status and Success;
-// failures Success false, Error and Details.
+// creations (create_many) report ID and Index; updates, deletions and the
+// create-or-update jobs report ID, Action ("create", "update", "delete"), Status
+// (JobResultCreated, JobResultUpdated, JobResultDeleted) and Success; failures
+// report Success false, Error and Details, with ID when the item named a record and
+// Index when it did not. Email and ExternalID are set when Zendesk names the item so.
+// Failed tells a failure from a success whatever the shape.
 type JobResult struct {
-	ID      int64  `json:"id,omitempty"`
-	Index   *int   `json:"index,omitempty"`
-	Action  string `json:"action,omitempty"`
-	Status  string `json:"status,omitempty"`
-	Success *bool  `json:"success,omitempty"`
-	Error   string `json:"error,omitempty"`
-	Details string `json:"details,omitempty"`
+	ID         int64  `json:"id,omitempty"`
+	Index      *int   `json:"index,omitempty"`
+	Action     string `json:"action,omitempty"`
+	Status     string `json:"status,omitempty"`
+	Success    *bool  `json:"success,omitempty"`
+	Error      string `json:"error,omitempty"`
+	Details    string `json:"details,omitempty"`
+	Email      string `json:"email,omitempty"`
+	ExternalID string `json:"external_id,omitempty"`
 }
 
-func (r JobResult) failed() bool {
-	return (r.Success != nil && !*r.Success) || r.Error != ""
+// The values of JobResult.Status that Zendesk documents for items that succeeded.
+const (
+	JobResultCreated = "Created"
+	JobResultUpdated = "Updated"
+	JobResultDeleted = "Deleted"
+)
+
+// Failed reports whether the item failed: Success false, an Error, or the status
+// "Failed" that some of Zendesk's jobs write.
+func (r JobResult) Failed() bool {
+	return (r.Success != nil && !*r.Success) || r.Error != "" || r.Status == "Failed"
 }
 
 // String describes the result for error messages.
@@ -124,6 +139,9 @@ func (r JobResult) String() string {
 	default:
 		b.WriteString("item")
 	}
+	if who := firstNonEmpty(r.Email, r.ExternalID); who != "" {
+		b.WriteString(" " + who)
+	}
 	if r.Action != "" {
 		b.WriteString(" " + r.Action)
 	}
@@ -132,7 +150,7 @@ func (r JobResult) String() string {
 		fmt.Fprintf(&b, ": %s: %s", r.Error, r.Details)
 	case r.Error != "" || r.Details != "":
 		b.WriteString(": " + r.Error + r.Details)
-	case r.Success != nil && !*r.Success:
+	case r.Failed():
 		b.WriteString(": failed")
 	}
 	return b.String()

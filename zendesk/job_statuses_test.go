@@ -262,6 +262,11 @@ func TestJobStatusDecoding(t *testing.T) {
 			JobStatus{ID: "a", Status: "completed", Results: []JobResult{{Success: Ptr(true)}}}},
 		{"results null, nullable counters", `{"id":"a","status":"queued","results":null,"total":null,"progress":null,"message":null}`,
 			JobStatus{ID: "a", Status: "queued"}},
+		{"users' results: email, external id, failures by index",
+			`{"id":"a","status":"completed","results":[{"id":5,"action":"create","status":"Created","success":true,"email":"ann@example.com","external_id":"hr-1"},{"index":1,"action":"create","success":false,"error":"DuplicateValue","details":"Email: taken"}]}`,
+			JobStatus{ID: "a", Status: "completed", Results: []JobResult{
+				{ID: 5, Action: "create", Status: JobResultCreated, Success: Ptr(true), Email: "ann@example.com", ExternalID: "hr-1"},
+				{Index: Ptr(1), Action: "create", Success: Ptr(false), Error: "DuplicateValue", Details: "Email: taken"}}}},
 		{"no results", `{"id":"a","status":"queued","job_type":"Bulk Create Group Memberships"}`,
 			JobStatus{ID: "a", Status: "queued", JobType: "Bulk Create Group Memberships"}},
 	}
@@ -287,6 +292,7 @@ func TestJobStatusDoneAndFailed(t *testing.T) {
 	t.Parallel()
 	ok, failed := JobResult{ID: 1, Success: Ptr(true)}, JobResult{ID: 2, Success: Ptr(false), Error: "E"}
 	errOnly := JobResult{ID: 3, Error: "InvalidValue"}
+	statusOnly := JobResult{ID: 5, Action: "update", Status: "Failed"}
 	tests := []struct {
 		status     string
 		results    []JobResult
@@ -297,6 +303,7 @@ func TestJobStatusDoneAndFailed(t *testing.T) {
 		{JobStatusWorking, []JobResult{failed}, false, []JobResult{failed}},
 		{JobStatusCompleted, []JobResult{ok, {ID: 4, Index: Ptr(1)}}, true, nil},
 		{JobStatusCompleted, []JobResult{ok, failed, errOnly}, true, []JobResult{failed, errOnly}},
+		{JobStatusCompleted, []JobResult{statusOnly, {ID: 6, Status: JobResultUpdated}}, true, []JobResult{statusOnly}},
 		{JobStatusFailed, nil, true, nil},
 		{JobStatusKilled, nil, true, nil},
 	}
@@ -311,6 +318,25 @@ func TestJobStatusDoneAndFailed(t *testing.T) {
 				t.Errorf("Failed (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestJobResultString: a result names its item by index, id, and the email or
+// external id Zendesk gave, then says what went wrong.
+func TestJobResultString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		r    JobResult
+		want string
+	}{
+		{JobResult{Index: Ptr(2), Email: "ann@example.com", Action: "create", Success: Ptr(false), Error: "DuplicateValue", Details: "Email: taken"},
+			"item 2 ann@example.com create: DuplicateValue: Email: taken"},
+		{JobResult{ID: 7, ExternalID: "hr-7", Action: "update", Status: "Failed"}, "id 7 hr-7 update: failed"},
+		{JobResult{ID: 8, Action: "update", Status: JobResultUpdated, Success: Ptr(true)}, "id 8 update"},
+	} {
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
 	}
 }
 

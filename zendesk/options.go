@@ -19,30 +19,31 @@ type Option func(*config) error
 
 // config is what the options build; NewClient turns it into a Client.
 type config struct {
-	baseURL        *url.URL
-	httpClient     *http.Client
-	timeout        time.Duration
-	rpm            int
-	incrementalRPM int
-	limiter        Limiter
-	logger         *slog.Logger
-	userAgent      string
-	maxRetries     int
-	retryAfterCap  time.Duration
-	retryWaitMin   time.Duration
-	retryWaitMax   time.Duration
-	tokenEarly     time.Duration
-	onTokenRefresh func(*oauth2.Token)
-	pageSize       int
-	authSet        int
-	email          string
-	apiToken       secret
-	oauthToken     secret
-	tokenSource    oauth2.TokenSource
-	clientID       string
-	clientSecret   secret
-	refreshToken   secret
-	scopes         []string
+	baseURL         *url.URL
+	httpClient      *http.Client
+	timeout         time.Duration
+	rpm             int
+	incrementalRPM  int
+	limiter         Limiter
+	logger          *slog.Logger
+	userAgent       string
+	maxRetries      int
+	retryAfterCap   time.Duration
+	retryWaitMin    time.Duration
+	retryWaitMax    time.Duration
+	tokenEarly      time.Duration
+	onTokenRefresh  func(*oauth2.Token)
+	pageSize        int
+	userUpdateLimit int
+	authSet         int
+	email           string
+	apiToken        secret
+	oauthToken      secret
+	tokenSource     oauth2.TokenSource
+	clientID        string
+	clientSecret    secret
+	refreshToken    secret
+	scopes          []string
 }
 
 // Defaults, chosen for a governance workload: many small reads, few writes.
@@ -246,6 +247,26 @@ func WithIncrementalRateLimit(requestsPerMinute int) Option {
 			return fmt.Errorf("WithIncrementalRateLimit: %d requests per minute is not positive", requestsPerMinute)
 		}
 		c.incrementalRPM = requestsPerMinute
+		return nil
+	}
+}
+
+// WithUserUpdateLimit paces the updates of each user (Users.Update, Suspend and
+// Unsuspend: PUT /users/{id}) to at most updatesPerMinute in any minute, the limit
+// Zendesk puts on updating one user (5 a minute, the default). The update over the
+// limit waits, in the call that makes it and before the account's rate limiter, until a
+// minute after the answer to the oldest update of the user in that minute, so a
+// sequence of changes to one person (a deprovisioning) paces itself instead of
+// collecting 429s; updates of different users never wait for each other. Retries count
+// as updates. The pacing is per Client: updates of the same user by other clients or
+// processes can still meet Zendesk's 429, which is retried after its Retry-After. Bulk
+// updates (Users.UpdateMany) are not paced. 0 turns the pacing off.
+func WithUserUpdateLimit(updatesPerMinute int) Option {
+	return func(c *config) error {
+		if updatesPerMinute < 0 {
+			return fmt.Errorf("WithUserUpdateLimit: %d updates per minute is negative", updatesPerMinute)
+		}
+		c.userUpdateLimit = updatesPerMinute
 		return nil
 	}
 }

@@ -213,6 +213,7 @@ type limiterTransport struct {
 	next        http.RoundTripper
 	account     Limiter
 	incremental Limiter
+	users       *userPacer // nil when updates of a user are not paced
 	throttled   *atomic.Int64
 	now         func() time.Time
 	logger      *slog.Logger
@@ -227,20 +228,53 @@ func (t *limiterTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if isIncremental(req.URL.Path) {
 		lim, bucket = t.incremental, "incremental export"
 	}
-	start := t.now()
-	if err := lim.Wait(req.Context()); err != nil {
+	fail := func(err error) (*http.Response, error) {
 		err = fmt.Errorf("wait for rate limit: %w", err)
 		if m := metaOf(req.Context()); m != nil {
 			m.lastErr, m.lastStatus, m.lastEnd = err, 0, t.now()
 		}
 		return nil, err
 	}
-	if waited := t.now().Sub(start); waited >= minLoggedWait {
+	// The user's updates first: its wait can be a minute, and a token of the account's
+	// bucket taken before it would be spent a minute late.
+	if m := metaOf(req.Context()); t.users != nil && m != nil && m.updatedUser != 0 {
+		start := t.now()
+		release, err := t.users.acquire(req.Context(), m.updatedUser)
+		if err != nil {
+			return fail(fmt.Errorf("updates of user %d: %w", m.updatedUser, err))
+		}
+		t.logWait(req, "user updates", t.now().Sub(start))
+		start = t.now()
+		if err := lim.Wait(req.Context()); err != nil {
+			release(false)
+			return fail(err)
+		}
+		t.logWait(req, bucket, t.now().Sub(start))
+		// From here the update may reach Zendesk, whatever happens: it counts from when
+		// its answer (or failure) arrives.
+		defer release(true)
+		return t.send(req)
+	}
+	start := t.now()
+	if err := lim.Wait(req.Context()); err != nil {
+		return fail(err)
+	}
+	t.logWait(req, bucket, t.now().Sub(start))
+	return t.send(req)
+}
+
+// logWait logs a wait before an attempt, when there was one.
+func (t *limiterTransport) logWait(req *http.Request, bucket string, waited time.Duration) {
+	if waited >= minLoggedWait {
 		t.logger.LogAttrs(req.Context(), slog.LevelDebug, "zendesk rate limit wait",
 			slog.String("method", req.Method), slog.String("path", req.URL.Path),
 			slog.Int("attempt", attemptOf(req.Context())), slog.String("bucket", bucket),
 			slog.Duration("waited", waited))
 	}
+}
+
+// send sends an attempt that may go, and reports what its answer says of the budget.
+func (t *limiterTransport) send(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return nil, err

@@ -268,7 +268,9 @@ func (s *UsersService) CreateOrUpdate(ctx context.Context, user *CreateUserReque
 	return body.User, resp.StatusCode == http.StatusCreated, resp, nil
 }
 
-// Update changes the fields of update that are not nil.
+// Update changes the fields of update that are not nil. Zendesk accepts few updates of
+// one user a minute (five); the client paces them (see WithUserUpdateLimit), so an
+// update over the limit waits in Update rather than meet a 429.
 func (s *UsersService) Update(ctx context.Context, id int64, update *UpdateUserRequest) (*User, *Response, error) {
 	if err := checkID("user id", id); err != nil {
 		return nil, nil, fmt.Errorf("zendesk: update user: %w", err)
@@ -276,8 +278,15 @@ func (s *UsersService) Update(ctx context.Context, id int64, update *UpdateUserR
 	if update == nil {
 		return nil, nil, fmt.Errorf("zendesk: update user %d: nothing to update", id)
 	}
+	req, err := s.client.newRequest(ctx, http.MethodPut, "users/"+itoa(id), nil, map[string]any{"user": update})
+	if err != nil {
+		return nil, nil, err
+	}
+	if m := metaOf(req.Context()); m != nil {
+		m.updatedUser = id
+	}
 	var body userBody
-	resp, err := s.client.call(ctx, http.MethodPut, "users/"+itoa(id), nil, map[string]any{"user": update}, &body)
+	resp, err := s.client.do(req, &body)
 	return body.User, resp, err
 }
 

@@ -1,7 +1,9 @@
 package zendesktest_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -130,6 +132,78 @@ func TestClientRateLimitAboveCap(t *testing.T) {
 		}
 		if n := c.RequestCount(); n != 1 {
 			t.Errorf("%d attempts, want 1", n)
+		}
+	})
+}
+
+// writeUser updates user id n times in a row, as a deprovisioning that
+// changes one thing at a time does.
+func writeUser(ctx context.Context, c *zendesk.Client, id int64, n int) error {
+	for i := range n {
+		if _, _, err := c.Users.Update(ctx, id, &zendesk.UpdateUserRequest{Tags: []string{fmt.Sprint("step-", i)}}); err != nil {
+			return fmt.Errorf("write %d of user %d: %w", i, id, err)
+		}
+	}
+	return nil
+}
+
+// TestClientUserUpdatesPaceThemselves: ten writes to one user against a
+// simulator that allows five a minute per user meet no 429: the client waits a
+// minute before the sixth. Writes to other users do not wait.
+func TestClientUserUpdatesPaceThemselves(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t) // Zendesk's five updates a minute per user
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc))
+		target := addEndUser(t, srv, "Leaver", "leaver@example.com")
+		start := time.Now()
+		must(t, writeUser(t.Context(), c, target, 10), "ten writes")
+		if d := time.Since(start); d != time.Minute {
+			t.Errorf("ten writes took %v, want one minute (five, then five a minute later)", d)
+		}
+		if n := srv.Stats().Throttled; n != 0 {
+			t.Errorf("the simulator answered %d 429s, want none", n)
+		}
+		if n := c.RateLimit().Throttled; n != 0 {
+			t.Errorf("the client met %d 429s, want none", n)
+		}
+
+		start = time.Now()
+		for i := range 10 {
+			must(t, writeUser(t.Context(), c, addEndUser(t, srv, "Other", fmt.Sprintf("other%d@example.com", i)), 5), "writes to another user")
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("five writes to each of ten users took %v, want no wait", d)
+		}
+		if n := srv.Stats().Throttled; n != 0 {
+			t.Errorf("%d 429s", n)
+		}
+	})
+}
+
+// TestClientUserUpdateLimit429: a client that does not pace the updates of a
+// user meets the simulator's 429 at the sixth, waits out its Retry-After (a
+// minute) and succeeds; the 429 says nothing of the account's budget, which the
+// client keeps.
+func TestClientUserUpdateLimit429(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, hc := startPipedSim(t)
+		c := newClient(t, srv, zendesk.WithHTTPClient(hc), zendesk.WithUserUpdateLimit(0))
+		target := addEndUser(t, srv, "Leaver", "leaver@example.com")
+		must(t, writeUser(t.Context(), c, target, 1), "first write") // learn the account's budget
+		before := c.RateLimit()
+		start := time.Now()
+		must(t, writeUser(t.Context(), c, target, 9), "nine more writes")
+		if d := time.Since(start); d != time.Minute {
+			t.Errorf("the writes took %v, want one minute of Retry-After", d)
+		}
+		if n := srv.Stats().Throttled; n != 1 {
+			t.Errorf("the simulator answered %d 429s, want 1 (the sixth write's first attempt)", n)
+		}
+		rl := c.RateLimit()
+		if rl.Throttled != 1 || rl.Limit != before.Limit || rl.PacingPerMinute != before.PacingPerMinute || rl.Limit == 0 {
+			t.Errorf("rate limit after the 429s: %+v, before: %+v: the account's pace must not change", rl, before)
 		}
 	})
 }

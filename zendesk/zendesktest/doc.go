@@ -41,9 +41,16 @@
 //     group and default organization promotion, the multiple-organizations
 //     setting (at most 300 per user), soft then permanent user deletion,
 //     account-owner protection, agent seats, plan gating of custom roles;
-//   - bulk create/destroy of memberships as asynchronous job_statuses;
+//   - bulk create/destroy of memberships, and the users' create_many,
+//     create_or_update_many and update_many (by ids=, external_ids= or one
+//     update per user), as asynchronous job_statuses whose items follow the
+//     rules of the single calls; the users' imports (create_many,
+//     create_or_update_many) answer 403 Forbidden unless
+//     WithBulkUserImports(true), as on a Zendesk account where nobody asked
+//     Zendesk to enable them;
 //   - the incremental user export (cursor based) with its own budget;
-//   - rate limits with the real headers and 429 + Retry-After;
+//   - rate limits with the real headers and 429 + Retry-After, and the limit
+//     of five updates a minute per user;
 //   - fault injection (see Faults), deterministic from a seed.
 //
 // Start a server with NewServer, seed it with WithAccount (see AccountSpec and
@@ -78,6 +85,21 @@
 // and unknown-path requests; injected faults are decided before the budget
 // and spend nothing. POST /oauth/tokens is not rate limited.
 //
+// Updates of one user (PUT /users/{id}) are also limited per user, to
+// WithUserUpdateLimit (default 5, Zendesk's limit as third parties transcribe
+// it) in any window of a minute on the simulator's clock: a sliding window,
+// the strictest reading, so that a client that keeps to it also keeps to a
+// fixed window or a token bucket of that size. The update over the limit
+// answers 429 with a Retry-After of the seconds until the user's oldest
+// update in the window leaves it, the account's rate-limit headers, and the
+// body Zendesk documents for its other per-record update limits,
+// {"errors":[{"code":"TooManyRequests","title":"Too many requests to
+// update"}]}. Every authenticated PUT /users/{id} counts, whatever its
+// outcome; a refused one counts neither there nor in the account's budget.
+// The updates made by update_many and create_or_update_many jobs, and POST
+// /users/create_or_update, do not count: Zendesk documents the limit on
+// Update User only. WithUserUpdateLimit(0) and WithoutRateLimit lift it.
+//
 // # Fault injection
 //
 // WithFaults makes a fraction of requests fail before they reach the
@@ -106,10 +128,8 @@
 // Tickets and every other API area; sideloads (include=...), sort and
 // brands; custom-role permissions of agents (an agent is an agent, whatever
 // its role's manage_* flags); user identities, photos, user and
-// organization fields; the users bulk endpoints
-// (create_many, update_many, destroy_many); search beyond users; the
-// per-user update limit (5 per minute); the time-based incremental export;
-// updates of last_login_at by requests.
+// organization fields; the users' destroy_many; search beyond users; the
+// time-based incremental export; updates of last_login_at by requests.
 //
 // # Choices where Zendesk's behaviour is undocumented
 //
@@ -161,10 +181,29 @@
 //   - Malformed JSON bodies answer 400 {"error":"InvalidJSON"}; values of
 //     the wrong type answer 422 RecordInvalid; bad pagination parameters 400
 //     InvalidPaginationParameter.
-//   - Job results: create {id,index}; delete {id,action,status,success};
-//     failures {index or id, success:false, error, details}. job_type values
-//     are the simulator's own. At most 30 jobs may be queued or running
-//     (429 TooManyJobs), jobs are kept an hour, the list shows the last 100.
+//   - Job results, one per item in the order of the items: create_many
+//     {id,index}; delete {id,action:"delete",status:"Deleted",success};
+//     update_many {id,action:"update",status:"Updated",success};
+//     create_or_update_many the same with action "create" and status
+//     "Created" for a user it created; failures {id or index, action (but in
+//     create_many), success:false, error, details}, with index where no
+//     record is involved (a failed creation, an unknown external id). Results
+//     carry no email or external_id. job_type values are the simulator's own.
+//     At most 30 jobs may be queued or running (429 TooManyJobs), jobs are
+//     kept an hour, the list shows the last 100.
+//   - A bulk request of the wrong shape is refused whole, with no job: more
+//     than 100 items 400 TooManyValues, none 400 InvalidValue, a value of the
+//     wrong type 422 as for single calls; update_many takes either a "user"
+//     body with ids= or external_ids= or a "users" body whose items name
+//     their user by id or external_id (400 otherwise). Within a job each item
+//     is checked when the job runs, as its single call would be: a duplicate
+//     email (of an existing user or of an earlier item), the seats, the
+//     owner's protection and an agent's right to write end-users only are
+//     failures of that item.
+//   - With bulk imports disabled, create_many and create_or_update_many
+//     answer 403 {"error":"Forbidden","description":"Bulk user imports are
+//     not enabled for this account. ..."}; update_many is not an import and
+//     works either way.
 //   - The incremental export refuses a start_time less than a minute old
 //     (400) and includes deleted users (active:false).
 //   - last_login_at is generated, not updated by requests, so responses stay

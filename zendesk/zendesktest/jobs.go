@@ -13,14 +13,46 @@ const (
 	maxActiveJobs = 30
 )
 
-// jobResult is one entry of job_status.results.
+// jobResult is one entry of job_status.results. Its members are written when
+// set: id when not 0, index when not negative, action and status when not
+// empty; success whenever there is an action or the item failed (a plain
+// creation is {id,index}); error and details when the item failed.
 type jobResult struct {
 	id      int64
-	index   int
-	create  bool // create results are {id,index}; delete results {id,action,status,success}
+	index   int // -1: none
+	action  string
+	status  string
 	success bool
 	err     string
 	details string
+}
+
+// The shapes of the job results the simulator writes.
+
+// created is a creation of a membership or a user: {id,index}.
+func created(id int64, index int) jobResult { return jobResult{id: id, index: index, success: true} }
+
+// changed is a record the job updated, deleted or created in an upsert:
+// {id,action,status,success:true}.
+func changed(id int64, action, status string) jobResult {
+	return jobResult{id: id, index: -1, action: action, status: status, success: true}
+}
+
+// itemFailed is an item the job could not process: {id,action,success:false,
+// error,details}, with index instead of id when there is no record.
+func itemFailed(id int64, index int, action string, e *apiError) jobResult {
+	d := e.desc
+	if e.ddesc != "" {
+		d = strings.TrimSpace(e.ddesc)
+	}
+	code := e.code
+	if e.detail != "" {
+		code = e.detail
+	}
+	if id != 0 {
+		index = -1
+	}
+	return jobResult{id: id, index: index, action: action, err: code, details: d}
 }
 
 type jobRec struct {
@@ -158,24 +190,22 @@ func (s *store) writeJob(w *jw, base string, j *jobRec) {
 		for _, r := range j.results {
 			w.elem()
 			w.open()
-			switch {
-			case r.create && r.success:
+			if r.id != 0 {
 				w.i64("id", r.id)
+			}
+			if r.index >= 0 {
 				w.i64("index", int64(r.index))
-			case r.create:
-				w.i64("index", int64(r.index))
-				w.boolean("success", false)
-				w.str("error", r.err)
-				w.str("details", r.details)
-			case r.success:
-				w.i64("id", r.id)
-				w.str("action", "delete")
-				w.str("status", "Deleted")
-				w.boolean("success", true)
-			default:
-				w.i64("id", r.id)
-				w.str("action", "delete")
-				w.boolean("success", false)
+			}
+			if r.action != "" {
+				w.str("action", r.action)
+			}
+			if r.status != "" {
+				w.str("status", r.status)
+			}
+			if r.action != "" || !r.success {
+				w.boolean("success", r.success)
+			}
+			if !r.success {
 				w.str("error", r.err)
 				w.str("details", r.details)
 			}
@@ -248,16 +278,4 @@ func handleShowManyJobStatuses(c *call) {
 // jobAnswer renders {"job_status":...} for a new job. Called with s.mu held.
 func (c *call) jobAnswer(j *jobRec) []byte {
 	return wrapOne("job_status", func(w *jw) { c.s.st.writeJob(w, c.base, j) })
-}
-
-func itemFailure(index int, e *apiError) jobResult {
-	d := e.desc
-	if e.ddesc != "" {
-		d = strings.TrimSpace(e.ddesc)
-	}
-	code := e.code
-	if e.detail != "" {
-		code = e.detail
-	}
-	return jobResult{index: index, create: true, err: code, details: d}
 }

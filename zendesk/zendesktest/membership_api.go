@@ -2,6 +2,7 @@ package zendesktest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 )
 
@@ -168,12 +169,21 @@ func (c *call) membershipBody(key, target string) (membershipInput, *apiError) {
 	return in, nil
 }
 
-// bulkItems decodes {"<key>":[{...},...]} with 1..100 items.
-func (c *call) bulkItems(key, target string) ([]membershipInput, *apiError) {
+// bulkObjects decodes {"<key>":[{...},...]} with 1..maxBulkItems objects.
+func (c *call) bulkObjects(key string) ([]object, *apiError) {
 	o, e := decodeObject(c.body)
 	if e != nil {
 		return nil, e
 	}
+	return bulkMember(o, key)
+}
+
+// maxBulkItems is how many items a create_many, update_many or destroy_many
+// call takes.
+const maxBulkItems = 100
+
+// bulkMember reads the array o[key] of 1..maxBulkItems objects.
+func bulkMember(o object, key string) ([]object, *apiError) {
 	raw, ok := o[key]
 	if !ok || isNull(raw) {
 		return nil, errBadRequest("InvalidJSON", "request body must have a \""+key+"\" array")
@@ -185,14 +195,25 @@ func (c *call) bulkItems(key, target string) ([]membershipInput, *apiError) {
 	if len(items) == 0 {
 		return nil, errBadRequest("InvalidValue", key+": at least one item is required")
 	}
-	if len(items) > 100 {
-		return nil, errBadRequest("TooManyValues", key+": at most 100 items are allowed")
+	if len(items) > maxBulkItems {
+		return nil, errBadRequest("TooManyValues", fmt.Sprintf("%s: at most %d items are allowed", key, maxBulkItems))
 	}
-	out := make([]membershipInput, len(items))
-	for i, it := range items {
+	for _, it := range items {
 		if it == nil {
 			return nil, errBadRequest("InvalidJSON", "\""+key+"\" items must be objects")
 		}
+	}
+	return items, nil
+}
+
+// bulkItems decodes {"<key>":[{...},...]} with 1..100 memberships.
+func (c *call) bulkItems(key, target string) ([]membershipInput, *apiError) {
+	items, e := c.bulkObjects(key)
+	if e != nil {
+		return nil, e
+	}
+	out := make([]membershipInput, len(items))
+	for i, it := range items {
 		if out[i], e = parseMembership(it, target); e != nil {
 			return nil, e
 		}
@@ -213,10 +234,10 @@ func (k memberKind) createMany(c *call) {
 			for i, in := range items {
 				p, e := k.create(st, in, now)
 				if e != nil {
-					res = append(res, itemFailure(i, e))
+					res = append(res, itemFailed(0, i, "", e))
 					continue
 				}
-				res = append(res, jobResult{id: k.rec(st, p).id, index: i, create: true, success: true})
+				res = append(res, created(k.rec(st, p).id, i))
 			}
 			return res
 		})
@@ -229,7 +250,7 @@ func (k memberKind) createMany(c *call) {
 
 // destroyMany is DELETE /<many>/destroy_many?ids=...: a job removing each.
 func (k memberKind) destroyMany(c *call) {
-	ids, e := c.idsParam(100)
+	ids, e := c.idsParam(maxBulkItems)
 	if e != nil {
 		c.fail(e)
 		return
@@ -240,11 +261,11 @@ func (k memberKind) destroyMany(c *call) {
 			for _, id := range ids {
 				p := k.pos(st, id)
 				if p < 0 {
-					res = append(res, jobResult{id: id, err: "RecordNotFound", details: "Not found"})
+					res = append(res, itemFailed(id, -1, "delete", errNotFound()))
 					continue
 				}
 				k.remove(st, p, now)
-				res = append(res, jobResult{id: id, success: true})
+				res = append(res, changed(id, "delete", "Deleted"))
 			}
 			return res
 		})

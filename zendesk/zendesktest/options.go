@@ -81,6 +81,11 @@ type config struct {
 	jobDelay       time.Duration
 	maxOrgsPerUser int
 	progress       func(GenerateProgress)
+	// bulkUserImports enables POST /users/create_many and create_or_update_many.
+	bulkUserImports bool
+	// userUpdateLimit is how many PUT /users/{id} one user may receive in a
+	// minute; 0 means no limit.
+	userUpdateLimit int
 }
 
 func defaultConfig() config {
@@ -94,6 +99,9 @@ func defaultConfig() config {
 		requestLogSize: 1000,
 		jobDelay:       20 * time.Millisecond,
 		maxOrgsPerUser: 300,
+		// Zendesk's limit on updates of one user, as third parties transcribe it
+		// (the current OpenAPI document does not state it).
+		userUpdateLimit: 5,
 	}
 }
 
@@ -121,8 +129,9 @@ func WithRateLimit(requestsPerMinute int) Option {
 	}
 }
 
-// WithoutRateLimit disables rate limiting (the headers still advertise the
-// plan limit with a full budget). Useful for benchmarks.
+// WithoutRateLimit disables rate limiting, the per-user update limit included
+// (the headers still advertise the plan limit with a full budget). Useful for
+// benchmarks.
 func WithoutRateLimit() Option {
 	return func(c *config) error {
 		c.unlimited = true
@@ -293,6 +302,34 @@ func WithJobDelay(d time.Duration) Option {
 func WithGenerateProgress(f func(GenerateProgress)) Option {
 	return func(c *config) error {
 		c.progress = f
+		return nil
+	}
+}
+
+// WithBulkUserImports enables or disables Zendesk's bulk user imports, which
+// POST /users/create_many and POST /users/create_or_update_many need. Zendesk
+// ships accounts with them disabled (those endpoints answer 403 Forbidden
+// until the account owner asks Zendesk Customer Support to enable them), and
+// so does the simulator: the default is false, so that a client meets the
+// refusal it will meet on most real accounts unless a test opts in. PUT
+// /users/update_many is not an import and works either way.
+func WithBulkUserImports(enabled bool) Option {
+	return func(c *config) error {
+		c.bulkUserImports = enabled
+		return nil
+	}
+}
+
+// WithUserUpdateLimit sets how many updates (PUT /users/{id}) one user may
+// receive in any minute (default 5, Zendesk's per-user limit); the next one
+// answers 429 with a Retry-After. 0 removes the limit; negative values are
+// invalid. See "Rate limits" in the package documentation.
+func WithUserUpdateLimit(perMinute int) Option {
+	return func(c *config) error {
+		if perMinute < 0 {
+			return fmt.Errorf("zendesktest: WithUserUpdateLimit: updates per minute must be >= 0, got %d", perMinute)
+		}
+		c.userUpdateLimit = perMinute
 		return nil
 	}
 }

@@ -75,3 +75,54 @@ func (b *bucket) giveBack() {
 		b.tokens = math.Min(float64(b.limit), b.tokens+1)
 	}
 }
+
+// userWindow is Zendesk's limit on updates of one user: at most limit
+// requests per user in any window of a minute (a sliding window, the
+// strictest reading of "5 requests per minute per user": a client that
+// keeps to it also keeps to a token bucket or a fixed window of that size).
+// A refused request does not count.
+type userWindow struct {
+	mu    sync.Mutex
+	limit int // 0: no limit
+	hits  map[int64][]time.Time
+	swept time.Time
+}
+
+// userWindowSpan is the window of the per-user limit.
+const userWindowSpan = time.Minute
+
+func newUserWindow(limit int) *userWindow {
+	return &userWindow{limit: limit, hits: map[int64][]time.Time{}}
+}
+
+// take counts a request for user id at now, or answers how many seconds
+// remain until the user's oldest request in the window leaves it.
+func (w *userWindow) take(id int64, now time.Time) (ok bool, retryAfter int) {
+	if w.limit <= 0 {
+		return true, 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.swept) >= userWindowSpan {
+		// Forget users with nothing left in the window, at most once a window.
+		for uid, ts := range w.hits {
+			if now.Sub(ts[len(ts)-1]) >= userWindowSpan {
+				delete(w.hits, uid)
+			}
+		}
+		w.swept = now
+	}
+	ts := w.hits[id]
+	keep := 0
+	for keep < len(ts) && now.Sub(ts[keep]) >= userWindowSpan {
+		keep++
+	}
+	ts = ts[keep:]
+	if len(ts) >= w.limit {
+		w.hits[id] = ts
+		wait := ts[0].Add(userWindowSpan).Sub(now)
+		return false, max(1, int(math.Ceil(wait.Seconds())))
+	}
+	w.hits[id] = append(ts, now)
+	return true, 0
+}

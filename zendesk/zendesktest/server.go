@@ -30,6 +30,7 @@ type Server struct {
 
 	account     *bucket
 	incremental *bucket
+	userUpdates *userWindow
 	faults      *faultInjector
 
 	auth  authState
@@ -83,6 +84,11 @@ func New(opts ...Option) (*Server, error) {
 	now := cfg.clock()
 	s.account = newBucket(cfg.effectiveRPM(), cfg.unlimited, now)
 	s.incremental = newBucket(cfg.incrementalRPM, cfg.unlimited, now)
+	if cfg.unlimited {
+		s.userUpdates = newUserWindow(0)
+	} else {
+		s.userUpdates = newUserWindow(cfg.userUpdateLimit)
+	}
 	if cfg.faults != nil {
 		s.faults = newFaultInjector(*cfg.faults)
 	}

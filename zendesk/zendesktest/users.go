@@ -340,17 +340,7 @@ func handleCreateOrUpdateUser(c *call) {
 		return
 	}
 	c.mutate(func(st *store, now int64) (int, []byte, *apiError) {
-		p := -1
-		if in.email.v != "" {
-			if q, ok := st.byEmail[strings.ToLower(strings.TrimSpace(in.email.v))]; ok {
-				p = int(q)
-			}
-		}
-		if p < 0 && in.externalID.v != "" {
-			if q, ok := st.byExternalID[in.externalID.v]; ok {
-				p = int(q)
-			}
-		}
+		p := st.matchUser(in)
 		if p < 0 {
 			if !c.agentMayWrite(in, nil) {
 				return 0, nil, errForbidden()
@@ -372,6 +362,15 @@ func handleCreateOrUpdateUser(c *call) {
 }
 
 func handleUpdateUser(c *call) {
+	// The per-user limit counts every authenticated update of the user, whatever
+	// its outcome, as a limit keyed on the endpoint and the id would; a refused
+	// update spends nothing of the account's budget.
+	if ok, retryIn := c.s.userUpdates.take(c.ids[0], c.s.now()); !ok {
+		c.s.account.giveBack()
+		c.s.obs.throttled()
+		c.fail(errUserUpdateLimited(retryIn))
+		return
+	}
 	in, e := c.userBody()
 	if e != nil {
 		c.fail(e)

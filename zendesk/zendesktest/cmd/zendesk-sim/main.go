@@ -113,6 +113,8 @@ func parse(args []string, stdout, stderr io.Writer) (settings, error) {
 	hideLimit := fs.Bool("hide-rate-limit", false, "do not send rate-limit headers")
 	seats := fs.Int("seats", 0, "agent seats (0 = unlimited)")
 	multiOrgs := fs.Bool("multiple-orgs", false, "allow users to belong to multiple organizations")
+	bulkImports := fs.Bool("bulk-user-imports", false, "enable users/create_many and create_or_update_many (Zendesk ships them disabled: 403)")
+	userUpdates := fs.Int("user-update-limit", 5, "updates of one user allowed per minute (0 = no limit)")
 	faultRate := fs.Float64("faults", 0, "probability of an injected fault per request, 0..1")
 	faultSeed := fs.Int64("fault-seed", 1, "fault injection seed (with -faults)")
 	faultKinds := fs.String("fault-kinds", "", "comma-separated fault kinds (with -faults; default all): 500,502,503,503-retry-after,conn-reset,truncated-body,html-error,429-storm,slow")
@@ -154,6 +156,8 @@ func parse(args []string, stdout, stderr io.Writer) (settings, error) {
 		return settings{}, usagef("-rpm must be 0 (the plan's default) or more, got %d", *rpm)
 	case *seats < 0:
 		return settings{}, usagef("-seats must be 0 (unlimited) or more, got %d", *seats)
+	case *userUpdates < 0:
+		return settings{}, usagef("-user-update-limit must be 0 (no limit) or more, got %d", *userUpdates)
 	case *faultRate < 0 || *faultRate > 1:
 		return settings{}, usagef("-faults must be between 0 and 1, got %v", *faultRate)
 	case *faultRate == 0 && set["fault-kinds"]:
@@ -182,6 +186,8 @@ func parse(args []string, stdout, stderr io.Writer) (settings, error) {
 		zendesktest.WithRateLimit(*rpm),
 		zendesktest.WithAdvertiseRateLimit(!*hideLimit),
 		zendesktest.WithMultipleOrganizations(*multiOrgs),
+		zendesktest.WithBulkUserImports(*bulkImports),
+		zendesktest.WithUserUpdateLimit(*userUpdates),
 		zendesktest.WithLatency(*latency),
 		zendesktest.WithTokenTTL(*tokenTTL),
 		zendesktest.WithCredentials(zendesktest.Credentials{Subdomain: *subdomain, AdminEmail: *adminEmail,

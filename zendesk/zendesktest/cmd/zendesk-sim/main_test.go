@@ -31,7 +31,7 @@ func TestHelp(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s: exit %d, want 0", flag, code)
 		}
-		for _, want := range []string{"serves an in-memory Zendesk Support API", "Usage: zendesk-sim [flags]", "-users", "-fault-kinds"} {
+		for _, want := range []string{"serves an in-memory Zendesk Support API", "Usage: zendesk-sim [flags]", "-users", "-fault-kinds", "-bulk-user-imports", "-user-update-limit"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%s: the help on stdout lacks %q:\n%s", flag, want, stdout)
 			}
@@ -53,6 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-faults", "-0.5"}, "-faults must be between 0 and 1, got -0.5"},
 		{[]string{"-faults", "1.5"}, "-faults must be between 0 and 1, got 1.5"},
 		{[]string{"-seats", "-3"}, "-seats must be 0 (unlimited) or more, got -3"},
+		{[]string{"-user-update-limit", "-1"}, "-user-update-limit must be 0 (no limit) or more, got -1"},
 		{[]string{"-fault-kinds", "500"}, "-fault-kinds needs -faults (a rate above 0)"},
 		{[]string{"-fault-seed", "7"}, "-fault-seed needs -faults (a rate above 0)"},
 		{[]string{"-faults", "0.5", "-fault-kinds", "500,meteor"}, `-fault-kinds: "meteor" is not one of 500, 502`},

@@ -377,3 +377,20 @@ type BulkChanger interface {
 	GrantMany(ctx context.Context, reqs []GrantRequest, progress func(done int)) []BulkResult
 	RevokeMany(ctx context.Context, reqs []RevokeRequest, progress func(done int)) []BulkResult
 }
+
+// AccountBulkResult is the outcome of one request of CreateAccounts.
+type AccountBulkResult struct {
+	// Result is what the request did.
+	Result AccountResult
+	// Err is why it failed, if it did.
+	Err error
+}
+
+// BulkAccountCreator is an optional Backend capability: many accounts at
+// once, through the system's bulk endpoint where it has one (Zendesk:
+// users/create_many, 100 a job), with CreateAccount's semantics for each:
+// a person who has an account is AccountExists. Results come back in
+// request order; progress is as for BulkChanger.
+type BulkAccountCreator interface {
+	CreateAccounts(ctx context.Context, reqs []AccountRequest, progress func(done int)) []AccountBulkResult
+}

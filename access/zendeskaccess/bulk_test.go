@@ -2,6 +2,7 @@ package zendeskaccess_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/zgov-io/zgov/access"
@@ -121,6 +122,45 @@ func TestRevokeManyUsesBulkJobs(t *testing.T) {
 			if held(t, srv, u.ID)[access.GrantID(groupE(g.ID), uid(u.ID))] {
 				t.Errorf("user %d is still in group %d", u.ID, g.ID)
 			}
+		}
+	}
+}
+
+func TestCreateAccountsInBulk(t *testing.T) {
+	t.Parallel()
+	for _, imports := range []bool{true, false} {
+		srv := newServer(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 3, Agents: 5, Groups: 2}),
+			zendesktest.WithAgentSeats(1000), zendesktest.WithBulkUserImports(imports))
+		b := newBackend(t, srv)
+		existing := liveUsers(srv, zendesktest.RoleAgent)
+		var reqs []access.AccountRequest
+		for i := range 250 {
+			reqs = append(reqs, access.AccountRequest{Person: access.Person{Email: fmt.Sprintf("new%03d@example.com", i), Name: fmt.Sprintf("New %d", i)}})
+		}
+		for _, u := range existing {
+			reqs = append(reqs, access.AccountRequest{Person: access.Person{Email: u.Email}})
+		}
+		srv.ResetStats()
+		out := b.CreateAccounts(t.Context(), reqs, nil)
+		for i, res := range out {
+			want := access.AccountCreated
+			if i >= 250 {
+				want = access.AccountExists
+			}
+			if res.Err != nil || res.Result.Status != want {
+				t.Errorf("imports %v: %s: %+v, %v; want %s", imports, reqs[i].Person.Email, res.Result, res.Err, want)
+			}
+		}
+		st := srv.Stats()
+		jobs, singles := st.Requests["POST /api/v2/users/create_many"], st.Requests["POST /api/v2/users"]
+		if imports && (jobs != 3 || singles != 0) {
+			t.Errorf("imports on: %d create_many and %d single creates, want 3 and 0", jobs, singles)
+		}
+		if !imports && (jobs != 1 || singles != 250) {
+			t.Errorf("imports off: %d create_many and %d single creates, want 1 (refused) and 250", jobs, singles)
+		}
+		if got := len(liveUsers(srv, zendesktest.RoleAgent)); got != len(existing)+250 {
+			t.Errorf("imports %v: %d agents, want %d", imports, got, len(existing)+250)
 		}
 	}
 }

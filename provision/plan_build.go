@@ -367,6 +367,9 @@ func (b *planner) account(pid string, d *desired) {
 		}
 	}
 	revoke(h.groups, d.groups)
+	if len(changes) > 0 && ix.suspended[pid] {
+		changes[0].SideEffects = append(changes[0].SideEffects, "the account is suspended, and the plan does not reactivate it")
+	}
 	b.flush(pid, changes)
 }
 

@@ -553,3 +553,28 @@ func TestPlanMergesPeople(t *testing.T) {
 		t.Errorf("changes of the merged person (-want +got):\n%s", diff)
 	}
 }
+
+// TestPlanSuspendedAccount checks that a covered person whose account is
+// suspended gets their access, and a word that the plan leaves the
+// suspension alone.
+func TestPlanSuspendedAccount(t *testing.T) {
+	t.Parallel()
+	users := scenarioUsers()
+	users[5].suspended = true // Eve
+	p := planOf(t, scenarioPolicy, scenarioDirectory, users, false, provision.Guards{MaxTeamShare: 1})
+	var eve []string
+	for _, line := range describe(p) {
+		if strings.Contains(line, "@user:6") {
+			eve = append(eve, line)
+		}
+	}
+	want := []string{
+		"grant custom_role:2:assigned@user:6 | the account is suspended, and the plan does not reactivate it",
+		"grant organization:2:member@user:6",
+		"grant group:3:member@user:6",
+		"revoke group:2:member@user:6",
+	}
+	if diff := cmp.Diff(want, eve); diff != "" {
+		t.Errorf("Eve's changes (-want +got):\n%s", diff)
+	}
+}

@@ -160,10 +160,8 @@ func (g Guards) Check(snap *access.Snapshot, facts access.GuardFacts, changes []
 	admins := activeHolders(snap, facts.AdminEntitlementID)
 	team := map[string]bool{}
 	for _, eid := range facts.TeamEntitlementIDs {
-		for _, g := range snap.Grants() {
-			if g.EntitlementID() == eid {
-				team[g.PrincipalID()] = true
-			}
+		for _, g := range snap.GrantsOf(eid) {
+			team[g.PrincipalID()] = true
 		}
 	}
 	rep.TeamMembers = len(team)
@@ -226,8 +224,8 @@ func activeHolders(snap *access.Snapshot, entitlementID string) map[string]bool 
 	if entitlementID == "" {
 		return out
 	}
-	for _, g := range snap.Grants() {
-		if g.EntitlementID() != entitlementID || g.Attributes()["principal_suspended"] == "true" {
+	for _, g := range snap.GrantsOf(entitlementID) {
+		if g.Attributes()["principal_suspended"] == "true" {
 			continue
 		}
 		if r, ok := snap.Resource(g.PrincipalID()); ok && r.Attributes()["suspended"] == "true" {

@@ -14,13 +14,13 @@ import (
 type Person struct {
 	// Email is the person's primary e-mail address. It is required: it is
 	// what accounts are matched by.
-	Email string
+	Email string `json:"email"`
 	// Name is the display name. If empty, the backend uses the e-mail
 	// address.
-	Name string
+	Name string `json:"name,omitempty"`
 	// ExternalID is the identity provider's id for the person, matched when
 	// no account has the e-mail address. Optional.
-	ExternalID string
+	ExternalID string `json:"external_id,omitempty"`
 }
 
 // maxEmail is the longest address SMTP allows (RFC 5321).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -52,7 +53,7 @@ type JournalTamperError struct {
 	// Kind says how the journal fails.
 	Kind JournalTamperKind
 	// Seq is the first sequence number that does not verify: every entry
-	// before it does.
+	// before it does. For JournalTamperHead, it is the head's.
 	Seq int64
 	// Line is the line of an export, for VerifyJSONL (0 otherwise).
 	Line int
@@ -133,7 +134,8 @@ func (j *Journal) Verify(ctx context.Context, anchors ...JournalHead) (*JournalR
 	case v.prev.Seq < head.Seq:
 		return v.rep, v.fail(JournalTamperDeleted, 0, "the store's head is seq %d, but its entries end at seq %d", head.Seq, v.prev.Seq)
 	case v.prev != head:
-		return v.rep, v.fail(JournalTamperHead, 0, "the store's head says entry %d has hash %s, the entry has %s", head.Seq, short(head.Hash), short(v.prev.Hash))
+		return v.rep, &JournalTamperError{Kind: JournalTamperHead, Seq: head.Seq,
+			Detail: fmt.Sprintf("the store's head says entry %d has hash %s, the entry has %s", head.Seq, short(head.Hash), short(v.prev.Hash))}
 	}
 	return v.finish()
 }
@@ -148,27 +150,46 @@ func VerifyJSONL(r io.Reader, anchors ...JournalHead) (*JournalReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(r, maxJournalEntry+1)
+	br := bufio.NewReader(r)
+	var buf []byte
 	line := 0
 	err = v.walk(func() (journalItem, bool, error) {
-		b, err := br.ReadSlice('\n')
+		var err error
+		buf, err = readJournalLine(br, buf[:0])
 		switch {
-		case err == io.EOF && len(b) == 0:
+		case err == io.EOF && len(buf) == 0:
 			return journalItem{}, false, nil
-		case err == bufio.ErrBufferFull:
+		case err == errLineTooLong:
 			line++
 			return journalItem{line: line, bad: fmt.Sprintf("longer than %d bytes", maxJournalEntry)}, true, nil
 		case err != nil && err != io.EOF:
 			return journalItem{}, false, fmt.Errorf("provision: journal: verify export: line %d: %w", line+1, err)
 		}
 		line++
-		e, bad := decodeJournalLine(bytes.TrimSuffix(b, []byte{'\n'}))
+		e, bad := decodeJournalLine(bytes.TrimSuffix(buf, []byte{'\n'}))
 		return journalItem{e: e, line: line, bad: bad}, true, nil
 	})
 	if err != nil {
 		return v.rep, err
 	}
 	return v.finish()
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readJournalLine appends the next line, with its newline, to buf; it
+// fails with errLineTooLong past the longest line an export has.
+func readJournalLine(br *bufio.Reader, buf []byte) ([]byte, error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxJournalEntry+1 {
+			return buf, errLineTooLong
+		}
+		buf = append(buf, chunk...)
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
 }
 
 // journalItem is an entry as a verification reads it: from a store, or

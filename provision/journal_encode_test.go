@@ -30,7 +30,7 @@ import (
 // outside printable ASCII escaped (encoding/json already writes \" \\ \b
 // \f \n \r \t and \u00XX for other control characters; the rest is done
 // here).
-func recipeCanonical(t *testing.T, v any) []byte {
+func recipeCanonical(t testing.TB, v any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -94,7 +94,7 @@ func prune(v any) any {
 	return v
 }
 
-func decodeGeneric(t *testing.T, b []byte) map[string]any {
+func decodeGeneric(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -112,7 +112,7 @@ func sha256Hex(b []byte) string {
 
 // richJournal returns a journal holding changes of every operation, with
 // text that exercises every escaping rule.
-func richJournal(t *testing.T) *provision.Journal {
+func richJournal(t testing.TB) *provision.Journal {
 	t.Helper()
 	j := newJournal(t, nil)
 	odd := provision.JournalActor{
@@ -150,7 +150,7 @@ func richJournal(t *testing.T) *provision.Journal {
 	return j
 }
 
-func export(t *testing.T, j *provision.Journal) []byte {
+func export(t testing.TB, j *provision.Journal) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := j.ExportJSONL(t.Context(), &buf); err != nil {

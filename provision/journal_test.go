@@ -34,7 +34,7 @@ func grantOp(ent, principal string) provision.JournalOp {
 	return provision.JournalGrantOp(access.GrantRequest{EntitlementID: ent, PrincipalID: principal})
 }
 
-func newJournal(t *testing.T, store provision.JournalStore) *provision.Journal {
+func newJournal(t testing.TB, store provision.JournalStore) *provision.Journal {
 	t.Helper()
 	if store == nil {
 		store = provision.NewMemoryJournalStore()

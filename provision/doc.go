@@ -4,12 +4,18 @@
 // # Journal
 //
 // A Journal is the tamper-evident record of changes: who changed what, when
-// and why, and how it ended. A change is journaled in two entries, appended
-// to a JournalStore:
+// and why, and how it ended. A change is journaled in two entries appended
+// to a JournalStore, one before it runs and one after it ends (from the
+// package's Journal example):
 //
-//	e, err := j.Begin(ctx, "", actor, provision.JournalGrantOp(req)) // before the change runs
+//	e, err := j.Begin(ctx, "", actor, provision.JournalGrantOp(req))
+//	if err != nil {
+//		log.Fatal(err) // not journaled: do not make the change
+//	}
 //	res, err := sys.Grant(ctx, req)
-//	_, err = j.Finish(ctx, e.ChangeID, provision.JournalOutcomeOf(res, err)) // after it ends
+//	if _, ferr := j.Finish(ctx, e.ChangeID, provision.JournalOutcomeOf(res, err)); ferr != nil {
+//		log.Fatal(ferr)
+//	}
 //
 // The started entry holds the time, the actor (who asked, the reason, and
 // the source that authorised it: "ticket:JIRA-1", "review:...", "plan:...")
@@ -102,7 +108,7 @@
 // (any field), entries deleted, reordered or swapped, an entry rewritten and
 // re-hashed so that the next no longer links to it (forged), a store head
 // that disagrees with the entries, or entries a Journal would not write (a
-// change started twice, a finish without a start).
+// change started again while open, a finish without a start).
 //
 // What the chain cannot show alone: a tail cut off leaves a valid, shorter
 // chain, and a whole chain (or its tail from some entry on) replaced and

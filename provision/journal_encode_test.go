@@ -318,3 +318,18 @@ func TestExportJSONLEmpty(t *testing.T) {
 		t.Errorf("export of an empty journal = %q, want nothing", out)
 	}
 }
+
+// TestDocGoSampleIsAnExample: the Go sample in doc.go is code that runs,
+// in ExampleJournal.
+func TestDocGoSampleIsAnExample(t *testing.T) {
+	t.Parallel()
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	sample := docSample(t, "package's Journal example")
+	ex, err := os.ReadFile("example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(norm(string(ex)), norm(sample)) {
+		t.Errorf("doc.go's sample is in no example:\n%s", sample)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -335,7 +336,7 @@ func WithJournalClock(now func() time.Time) JournalOption {
 
 // NewJournal returns a Journal over store.
 func NewJournal(store JournalStore, opts ...JournalOption) (*Journal, error) {
-	if store == nil {
+	if isNil(store) {
 		return nil, &JournalInputError{Field: "store", Reason: "nil JournalStore"}
 	}
 	j := &Journal{store: store, now: time.Now, sem: make(chan struct{}, 1)}
@@ -485,7 +486,7 @@ func (j *Journal) complete(e JournalEntry, existing []JournalEntry, head Journal
 	if y := e.Time.Year(); y < 1 || y > 9999 {
 		return JournalEntry{}, &JournalInputError{Field: "time", Reason: fmt.Sprintf("the clock says %s, outside years 1 to 9999", e.Time)}
 	}
-	body := appendJournalJSON(nil, &e, false)
+	body := appendJournalJSON(make([]byte, 0, 1024), &e, false)
 	if len(body) > maxJournalBody {
 		return JournalEntry{}, &JournalInputError{Field: "entry", Reason: fmt.Sprintf("%d bytes encoded, more than %d", len(body), maxJournalBody)}
 	}
@@ -582,6 +583,19 @@ func (j *Journal) Entries(ctx context.Context, from int64) iter.Seq2[JournalEntr
 			from = next
 		}
 	}
+}
+
+// isNil reports whether x is nil or an interface holding a nil pointer, map,
+// slice, channel or function, on which a method call may panic.
+func isNil(x any) bool {
+	if x == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(x); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Chan, reflect.Func, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }
 
 // clone returns a copy of op that shares no map with it.

@@ -20,16 +20,16 @@ func JournalOutcomeOf(res access.Result, err error) JournalOutcome {
 		res = pe.Result
 	}
 	o := JournalOutcome{Status: string(res.Status), Note: res.Note}
-	if res.Grant != nil {
+	if !isNil(res.Grant) {
 		o.GrantID = res.Grant.ID()
 	}
 	for _, g := range res.Added {
-		if g != nil {
+		if !isNil(g) {
 			o.Added = append(o.Added, g.ID())
 		}
 	}
 	for _, g := range res.Replaced {
-		if g != nil {
+		if !isNil(g) {
 			o.Replaced = append(o.Replaced, g.ID())
 		}
 	}

@@ -349,6 +349,9 @@ func TestNewJournalBadOptions(t *testing.T) {
 	if _, err := provision.NewJournal(nil); !errors.Is(err, provision.ErrJournalInput) {
 		t.Errorf("NewJournal(nil) = %v, want ErrJournalInput", err)
 	}
+	if _, err := provision.NewJournal((*provision.MemoryJournalStore)(nil)); !errors.Is(err, provision.ErrJournalInput) {
+		t.Errorf("NewJournal(a nil *MemoryJournalStore) = %v, want ErrJournalInput", err)
+	}
 	if _, err := provision.NewJournal(provision.NewMemoryJournalStore(), provision.WithJournalClock(nil)); !errors.Is(err, provision.ErrJournalInput) {
 		t.Errorf("WithJournalClock(nil) = %v, want ErrJournalInput", err)
 	}
@@ -570,6 +573,7 @@ func TestJournalOutcomeOf(t *testing.T) {
 		{"granted", access.Result{Status: access.StatusGranted, Grant: g, Added: []access.Grant{added}, Replaced: []access.Grant{replaced}, Note: "moved"},
 			nil, provision.JournalOutcome{Status: "granted", GrantID: g.ID(), Added: []string{added.ID()}, Replaced: []string{replaced.ID()}, Note: "moved"}},
 		{"already revoked without grant", access.Result{Status: access.StatusAlreadyRevoked}, nil, provision.JournalOutcome{Status: "already_revoked"}},
+		{"nil grants", access.Result{Status: access.StatusGranted, Grant: (*access.GrantRecord)(nil), Added: []access.Grant{nil}}, nil, provision.JournalOutcome{Status: "granted"}},
 		{"failed", access.Result{}, fmt.Errorf("access: grant: %w", access.ErrNotGrantable),
 			provision.JournalOutcome{Error: "access: grant: entitlement not grantable to principal", ErrorClass: "not_grantable"}},
 		{"partial in the error only", access.Result{}, partial,

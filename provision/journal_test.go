@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -389,7 +390,8 @@ func TestJournalEntryTooLarge(t *testing.T) {
 type hookStore struct {
 	provision.JournalStore
 	beforeAppend func(ctx context.Context, es []provision.JournalEntry) error
-	beforeHead   func()
+	afterAppend  func(err error)
+	afterHead    func()
 }
 
 func (s *hookStore) Append(ctx context.Context, es ...provision.JournalEntry) error {
@@ -398,14 +400,19 @@ func (s *hookStore) Append(ctx context.Context, es ...provision.JournalEntry) er
 			return err
 		}
 	}
-	return s.JournalStore.Append(ctx, es...)
+	err := s.JournalStore.Append(ctx, es...)
+	if s.afterAppend != nil {
+		s.afterAppend(err)
+	}
+	return err
 }
 
 func (s *hookStore) Head(ctx context.Context) (provision.JournalHead, error) {
-	if s.beforeHead != nil {
-		s.beforeHead()
+	h, err := s.JournalStore.Head(ctx)
+	if s.afterHead != nil {
+		s.afterHead()
 	}
-	return s.JournalStore.Head(ctx)
+	return h, err
 }
 
 // TestJournalRetriesConflict: another process appends between this one's
@@ -507,14 +514,29 @@ func TestJournalCancelled(t *testing.T) {
 }
 
 // TestJournalConcurrent appends hundreds of changes at once through one
-// Journal, then through two Journals over one store (two processes): the
-// chain stays linear and valid, and every change is there exactly once.
+// Journal, then through two and four Journals over one store (processes),
+// the last with the scheduler run between each read of the head and the
+// append after it, so that appends conflict often: the chain stays linear
+// and valid, and every change is there exactly once.
 func TestJournalConcurrent(t *testing.T) {
 	t.Parallel()
-	for _, journals := range []int{1, 2} {
-		t.Run(fmt.Sprintf("%d journals", journals), func(t *testing.T) {
+	for _, tc := range []struct {
+		journals int
+		yield    bool
+	}{{1, false}, {2, false}, {4, true}} {
+		journals := tc.journals
+		t.Run(fmt.Sprintf("%d journals yield %v", journals, tc.yield), func(t *testing.T) {
 			t.Parallel()
-			store := provision.NewMemoryJournalStore()
+			var conflicts atomic.Int64
+			store := &hookStore{JournalStore: provision.NewMemoryJournalStore()}
+			store.afterAppend = func(err error) {
+				if errors.Is(err, provision.ErrJournalConflict) {
+					conflicts.Add(1)
+				}
+			}
+			if tc.yield {
+				store.afterHead = runtime.Gosched
+			}
 			js := make([]*provision.Journal, journals)
 			for i := range js {
 				js[i] = newJournal(t, store)
@@ -535,6 +557,7 @@ func TestJournalConcurrent(t *testing.T) {
 				})
 			}
 			wg.Wait()
+			t.Logf("%d appends conflicted and were retried", conflicts.Load())
 			rep, err := js[0].Verify(t.Context())
 			if err != nil {
 				t.Fatal(err)

@@ -1,5 +1,6 @@
-// Package provision changes access and accounts on top of package access,
-// and keeps the record of every change it makes.
+// Package provision changes access and accounts on top of package access.
+// So far it holds the journal: the record, kept before and after every
+// change provision makes, of who changed what, when and why.
 //
 // # Journal
 //

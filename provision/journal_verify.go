@@ -88,15 +88,16 @@ type JournalReport struct {
 }
 
 // Verify walks the journal from its first entry to its head (as it is when
-// Verify starts; entries appended meanwhile are left for the next run) and
+// Verify starts; entries appended meanwhile are left for the next run). It
 // checks that every entry matches its hash, follows the one before it in
 // sequence and links to it by hash, and that no change starts while it is
 // open or finishes unless it is open (a change started again after it
-// finished is not caught: that would hold every change ID in memory). It returns what it checked, and at the first break
-// a *JournalTamperError (ErrJournalTampered) saying which entry and how:
-// edited, deleted, reordered, forged, rewritten, truncated, a head that
-// disagrees, or malformed. Other errors are the store's. The report is
-// returned with every error but bad anchors.
+// finished is not caught: that would hold every change ID in memory). It
+// returns what it checked and, at the first break, a *JournalTamperError
+// (ErrJournalTampered) saying which entry and how: edited, deleted,
+// reordered, forged, rewritten, truncated, a head that disagrees, or
+// malformed. Other errors are the store's. The report is returned with
+// every error but bad anchors.
 //
 // anchors are heads an auditor kept from earlier verifications or exports
 // (JournalReport.Head, Journal.Head). Without them, a journal whose tail

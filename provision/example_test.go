@@ -58,7 +58,7 @@ func exampleClock() func() time.Time {
 func ExampleJournal() {
 	ctx := context.Background()
 	sys := newExampleSystem()
-	j, err := provision.NewJournal(provision.NewMemoryJournalStore())
+	j, err := provision.NewJournal(provision.NewMemoryJournalStore(), provision.WithJournalClock(exampleClock()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -202,7 +202,8 @@ func ExampleJournal_Unfinished() {
 	req := access.GrantRequest{EntitlementID: "group:10:member", PrincipalID: "user:2"}
 
 	// A process begins a change, makes it, and crashes before finishing.
-	crashed, err := provision.NewJournal(store)
+	clock := exampleClock()
+	crashed, err := provision.NewJournal(store, provision.WithJournalClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func ExampleJournal_Unfinished() {
 	}
 
 	// The next process finds it.
-	j, err := provision.NewJournal(store)
+	j, err := provision.NewJournal(store, provision.WithJournalClock(clock))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -148,7 +148,7 @@ func TestNewJournalBadOptions(t *testing.T) {
 	if _, err := provision.NewJournal(provision.NewMemoryJournalStore(), provision.WithJournalClock(nil)); !errors.Is(err, provision.ErrJournalInput) {
 		t.Errorf("WithJournalClock(nil) = %v, want ErrJournalInput", err)
 	}
-	if _, err := provision.NewJournal(provision.NewMemoryJournalStore(), nil); err != nil {
+	if _, err := provision.NewJournal(provision.NewMemoryJournalStore(), nil, provision.WithJournalClock(stepClock(time.Second))); err != nil {
 		t.Errorf("a nil option = %v, want it ignored", err)
 	}
 }

@@ -1,0 +1,122 @@
+// Package provision changes access and accounts on top of package access.
+// So far it holds the journal: the record, kept before and after every
+// change provision makes, of who changed what, when and why.
+//
+// # Journal
+//
+// A Journal is the tamper-evident record of changes: who changed what, when
+// and why, and how it ended. A change is journaled in two entries appended
+// to a JournalStore, one before it runs and one after it ends (from the
+// package's Journal example):
+//
+//	e, err := j.Begin(ctx, "", actor, provision.JournalGrantOp(req))
+//	if err != nil {
+//		log.Fatal(err) // not journaled: do not make the change
+//	}
+//	res, err := sys.Grant(ctx, req)
+//	if _, ferr := j.Finish(ctx, e.ChangeID, provision.JournalOutcomeOf(res, err)); ferr != nil {
+//		log.Fatal(ferr)
+//	}
+//
+// The started entry holds the time, the actor (who asked, the reason, and
+// the source that authorised it: "ticket:JIRA-1", "review:...", "plan:...")
+// and the operation (grant, revoke, create_account, deprovision, reactivate,
+// with its ids). The finished entry repeats them and adds the outcome: the
+// status, the grant, the grants added and replaced on the way, a note, the
+// Zendesk request ids, or the error and its class. A change that was
+// interrupted (a crash, a lost connection) stays started and never
+// finished: Unfinished lists such changes, so that a resuming caller checks
+// the system and finishes them.
+//
+// Change IDs tie the two entries together. Begin generates one, or takes the
+// caller's as an idempotency key: a change ID the journal already holds is
+// refused with ErrJournalDuplicateChange, even when several processes begin
+// it at once, so a plan item keyed by its ID is journaled once. Change
+// answers "was change X finished?"; finishing an unknown change is
+// ErrJournalUnknownChange, finishing twice ErrJournalChangeFinished. Bad
+// input (no actor, an unknown operation, a malformed id) is a
+// *JournalInputError naming the field.
+//
+// The journal records ids, statuses and messages, never credentials; the
+// caller must not put secrets (tokens, passwords) in reasons or params.
+//
+// # Stores and concurrency
+//
+// JournalStore is small (Head, Append, Entries, ChangeEntries, Unfinished)
+// so that SQL databases fit behind it: Append is a compare-and-swap on the
+// head, failing with ErrJournalConflict when another writer appended first.
+// Journal then reads the head again and retries, so many goroutines and
+// many processes can append to one store and the chain stays one line,
+// 1, 2, 3, ... without gaps, every entry linked to the one before it.
+// MemoryJournalStore is the in-memory store; the journaltest package is the
+// conformance suite every store passes.
+//
+// # Hash chain
+//
+// Each entry holds the hash of the entry before it (PrevHash; empty for
+// entry 1) and its own Hash: the lowercase hex SHA-256 of the entry's
+// canonical encoding without its "hash" member. The canonical encoding of
+// an entry is JSON in which:
+//
+//   - object members are sorted by key (all keys are ASCII; byte order);
+//   - there is no white space outside strings;
+//   - members whose value is empty are left out: the empty string, the
+//     number 0, an empty array, an empty object (so a started entry has no
+//     "outcome", entry 1 no "prev_hash");
+//   - strings escape '"' and '\' as \" and \\, U+0008, U+0009, U+000A,
+//     U+000C and U+000D as \b, \t, \n, \f and \r, and every other character
+//     outside U+0020 to U+007E as \u and four lowercase hex digits
+//     (characters above U+FFFF as a UTF-16 surrogate pair), so the
+//     encoding is ASCII;
+//   - "seq" is a decimal integer, the only number;
+//   - "time" is the string YYYY-MM-DDThh:mm:ss.ffffffZ (UTC, six
+//     fractional digits);
+//   - arrays keep their order.
+//
+// The members are seq, time, kind ("started" or "finished"), change_id,
+// actor {who, reason, source}, op {name, entitlement_id, principal_id,
+// email, role, step, params}, outcome {status, grant_id, principal_id,
+// added, replaced, note, request_ids, error, error_class, params},
+// prev_hash and hash; params are objects of strings.
+//
+// This is what Python's json.dumps(entry, sort_keys=True,
+// separators=(",", ":")) writes. An export (ExportJSONL) has one entry per
+// line, each line the canonical encoding of the entry with its hash member,
+// so an auditor verifies it with any tool: for each line, parse it, remove
+// "hash", encode the rest canonically, and compare its SHA-256 with the
+// hash; then check that seq counts 1, 2, 3, ... and that each prev_hash is
+// the hash of the line before (entry 1 has none). In Python:
+//
+//	import hashlib, json
+//	seq, prev = 0, ""
+//	for line in open("journal.jsonl", encoding="ascii"):
+//	    e = json.loads(line)
+//	    h = e.pop("hash")
+//	    body = json.dumps(e, sort_keys=True, separators=(",", ":"))
+//	    assert hashlib.sha256(body.encode()).hexdigest() == h
+//	    assert e["seq"] == seq + 1 and e.get("prev_hash", "") == prev
+//	    seq, prev = e["seq"], h
+//	print(seq, prev)  # keep as an anchor
+//
+// Future fields will be left out when empty, so entries written before
+// them keep their hash.
+//
+// # Verification
+//
+// Verify (on a store) and VerifyJSONL (on an export, without a store) walk
+// the chain and report the first break as a *JournalTamperError
+// (ErrJournalTampered) with its sequence number and kind: an entry edited
+// (any field), entries deleted, reordered or swapped, an entry rewritten and
+// re-hashed so that the next no longer links to it (forged), a store head
+// that disagrees with the entries, or entries a Journal would not write (a
+// change started again while open, a finish without a start).
+//
+// What the chain cannot show alone: a tail cut off leaves a valid, shorter
+// chain, and a whole chain (or its tail from some entry on) replaced and
+// re-hashed consistently is valid too. Detecting those needs an anchor kept
+// outside the store: the head (seq and hash) from an earlier verification
+// or export, kept by the auditor. Passed to Verify or VerifyJSONL, each
+// anchor's entry must still be there with that hash; otherwise the journal
+// was truncated or rewritten. Time is not proof of order (clocks differ
+// between processes); seq is.
+package provision

@@ -284,7 +284,7 @@ func (e *PlanModifiedError) Error() string {
 		return "provision: load plan: the plan records no hash: " + ErrPlanModified.Error()
 	}
 	return fmt.Sprintf("provision: load plan: the content hashes to %s, not to the %s recorded: %s (make a new plan instead of editing one)",
-		short(e.Computed), short(e.Recorded), ErrPlanModified)
+		shortHash(e.Computed), shortHash(e.Recorded), ErrPlanModified)
 }
 
 // Is reports whether target is ErrPlanModified.
@@ -307,7 +307,8 @@ func (e *AccountMismatchError) Error() string {
 // Is reports whether target is ErrWrongAccount.
 func (e *AccountMismatchError) Is(target error) bool { return target == ErrWrongAccount }
 
-func short(h string) string {
+// shortHash abbreviates a hash to 12 characters for the table.
+func shortHash(h string) string {
 	if len(h) > 12 {
 		return h[:12]
 	}

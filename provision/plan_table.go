@@ -25,7 +25,7 @@ import (
 func (p *Plan) WriteTable(w io.Writer) error {
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, "plan for %s account %s: snapshot %s taken %s, policy %s, made %s\n",
-		p.Backend, p.Account, short(p.SnapshotHash), p.SnapshotTakenAt.UTC().Format(time.RFC3339), short(p.PolicyDigest),
+		p.Backend, p.Account, shortHash(p.SnapshotHash), p.SnapshotTakenAt.UTC().Format(time.RFC3339), shortHash(p.PolicyDigest),
 		p.CreatedAt.UTC().Format(time.RFC3339))
 	tw := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "PRINCIPAL\tCHANGE\tACCESS\tBLOCKED\tEFFECTS")

@@ -223,3 +223,20 @@ func idOf(g Grant) string {
 	}
 	return g.ID()
 }
+
+// ClassifiedError is implemented by errors of the system behind a backend
+// (zendesk's *APIError, *RateLimitError, *DecodeError) so that portable
+// code can record what failed without importing the system's client:
+// ErrorClass is a short lowercase class ("rate_limited", "forbidden", …).
+type ClassifiedError interface {
+	error
+	ErrorClass() string
+}
+
+// TracedError is implemented by errors that carry the id the system gave
+// the failed request (Zendesk's X-Zendesk-Request-Id), to quote to its
+// support.
+type TracedError interface {
+	error
+	TraceID() string
+}

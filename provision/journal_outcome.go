@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/zgov-io/zgov/access"
-	"github.com/zgov-io/zgov/zendesk"
 )
 
 // JournalOutcomeOf returns the outcome of a grant or revoke from what
@@ -36,35 +35,31 @@ func JournalOutcomeOf(res access.Result, err error) JournalOutcome {
 	if err != nil {
 		o.Error = err.Error()
 		o.ErrorClass = JournalErrorClass(err)
-		if id := zendeskRequestID(err); id != "" {
+		if id := requestID(err); id != "" {
 			o.RequestIDs = []string{id}
 		}
 	}
 	return o
 }
 
-// zendeskRequestID returns the request id of the Zendesk error in err's
-// chain, if any.
-func zendeskRequestID(err error) string {
-	var api *zendesk.APIError
-	if errors.As(err, &api) {
-		return api.RequestID
-	}
-	var dec *zendesk.DecodeError
-	if errors.As(err, &dec) {
-		return dec.RequestID
+// requestID returns the id the system gave the failed request, from the
+// first access.TracedError in err's chain, if any.
+func requestID(err error) string {
+	var t access.TracedError
+	if errors.As(err, &t) {
+		return t.TraceID()
 	}
 	return ""
 }
 
 // JournalErrorClass classifies an error for JournalOutcome.ErrorClass by the
-// sentinels and types in its chain, the first that matches in this order:
+// sentinels in its chain, the first that matches in this order:
 // "canceled", "deadline_exceeded", "malformed_id", "unknown_entitlement",
-// "unknown_principal", "not_grantable", "unsupported", "bad_result",
+// "unknown_principal", "not_grantable", "unsupported", "bad_result"; then by
+// the class of the first access.ClassifiedError in the chain (Zendesk's:
 // "rate_limited", "unauthorized", "forbidden", "not_found", "duplicate",
-// "invalid", "host_not_found", "zendesk_api" (another Zendesk error
-// answer), "zendesk_decode" (an answer that could not be read), and
-// "error" for anything else; "" for nil.
+// "invalid", "zendesk_api", "zendesk_decode"); and "error" for anything
+// else; "" for nil.
 func JournalErrorClass(err error) string {
 	if err == nil {
 		return ""
@@ -81,29 +76,16 @@ func JournalErrorClass(err error) string {
 		{access.ErrNotGrantable, "not_grantable"},
 		{access.ErrUnsupported, "unsupported"},
 		{access.ErrBadResult, "bad_result"},
-		{zendesk.ErrRateLimited, "rate_limited"},
-		{zendesk.ErrUnauthorized, "unauthorized"},
-		{zendesk.ErrForbidden, "forbidden"},
-		{zendesk.ErrNotFound, "not_found"},
-		{zendesk.ErrDuplicate, "duplicate"},
-		{zendesk.ErrInvalid, "invalid"},
-		{zendesk.ErrHostNotFound, "host_not_found"},
 	} {
 		if errors.Is(err, c.target) {
 			return c.class
 		}
 	}
-	var rl *zendesk.RateLimitError
-	if errors.As(err, &rl) {
-		return "rate_limited" // a 503 with Retry-After, which ErrRateLimited does not match
-	}
-	var api *zendesk.APIError
-	if errors.As(err, &api) {
-		return "zendesk_api"
-	}
-	var dec *zendesk.DecodeError
-	if errors.As(err, &dec) {
-		return "zendesk_decode"
+	var ce access.ClassifiedError
+	if errors.As(err, &ce) {
+		if class := ce.ErrorClass(); class != "" {
+			return class
+		}
 	}
 	return "error"
 }

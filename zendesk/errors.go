@@ -139,6 +139,32 @@ func (e *APIError) Is(target error) bool {
 	return false
 }
 
+// ErrorClass classifies the error for machines (journals, metrics):
+// "duplicate", "rate_limited", "unauthorized", "forbidden", "not_found",
+// "invalid" (422) or "zendesk_api" for any other answer. It lets code that
+// does not import this package (access, provision) record what failed,
+// through an interface of its own.
+func (e *APIError) ErrorClass() string {
+	switch {
+	case e.isDuplicate():
+		return "duplicate"
+	case e.StatusCode == http.StatusTooManyRequests:
+		return "rate_limited"
+	case e.StatusCode == http.StatusUnauthorized:
+		return "unauthorized"
+	case e.StatusCode == http.StatusForbidden:
+		return "forbidden"
+	case e.StatusCode == http.StatusNotFound:
+		return "not_found"
+	case e.StatusCode == http.StatusUnprocessableEntity:
+		return "invalid"
+	}
+	return "zendesk_api"
+}
+
+// TraceID returns RequestID: the id to quote to Zendesk support.
+func (e *APIError) TraceID() string { return e.RequestID }
+
 // HasDetail reports whether any field's validation failures carry the given code.
 func (e *APIError) HasDetail(code string) bool {
 	for _, ds := range e.Details {
@@ -192,6 +218,9 @@ func (e *RateLimitError) Error() string {
 // Unwrap exposes the APIError, so errors.As(err, &apiErr) works on rate-limit errors too.
 func (e *RateLimitError) Unwrap() error { return e.APIError }
 
+// ErrorClass returns "rate_limited", for a 429 and a 503 with Retry-After alike.
+func (e *RateLimitError) ErrorClass() string { return "rate_limited" }
+
 // DecodeError reports a 2xx response whose body could not be decoded: malformed or
 // truncated JSON, or JSON of the wrong shape.
 type DecodeError struct {
@@ -212,6 +241,12 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the underlying decoding error.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// ErrorClass returns "zendesk_decode": an answer that could not be read.
+func (e *DecodeError) ErrorClass() string { return "zendesk_decode" }
+
+// TraceID returns RequestID.
+func (e *DecodeError) TraceID() string { return e.RequestID }
 
 // hostNotFoundError is a transport failure whose cause is a DNS answer that the host does
 // not exist. It matches ErrHostNotFound and unwraps to the transport error.

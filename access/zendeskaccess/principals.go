@@ -36,8 +36,10 @@ func (b *Backend) objectTypes(st *accountState) []string {
 
 // ReadPrincipals implements access.PrincipalReader with GET
 // /users/show_many, 100 users a request: each user's role, custom role and
-// (where ObjectTypes has it) organization, as a sync shows them. Users
-// outside the scope, deleted or missing do not exist for it.
+// (where ObjectTypes has it) organization, as a sync shows them. A live user
+// outside the scope (an end user with ScopeTeamMembers) exists, with the
+// grants the user object shows: the account is there, though a sync leaves
+// it out. Deleted and missing users do not exist.
 func (b *Backend) ReadPrincipals(ctx context.Context, principalIDs []string) (map[string]access.PrincipalState, error) {
 	ids := make([]int64, 0, len(principalIDs))
 	out := make(map[string]access.PrincipalState, len(principalIDs))
@@ -63,7 +65,7 @@ func (b *Backend) ReadPrincipals(ctx context.Context, principalIDs []string) (ma
 		}
 		for i := range users {
 			u := &users[i]
-			if !b.inScope(u) {
+			if !u.Active {
 				continue
 			}
 			gs := b.userObjectGrants(u, st.hasCustomRole)

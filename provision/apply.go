@@ -1,0 +1,617 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zgov-io/zgov/access"
+)
+
+// ChangeState says how Apply left a change.
+type ChangeState string
+
+// The states of a ChangeResult.
+const (
+	// StateApplied: Apply carried the change out.
+	StateApplied ChangeState = "applied"
+	// StateDone: the change needed no work: the journal shows it finished
+	// by an earlier run, or the principal already was in the planned end
+	// state (Zendesk answered "already granted", "already revoked", "exists",
+	// "unchanged").
+	StateDone ChangeState = "done"
+	// StateStale: the principal's access changed since the plan was made
+	// (by someone else) and the change is not already in effect: it was
+	// skipped. Plan again.
+	StateStale ChangeState = "stale"
+	// StateBlocked: a guard refused the change when it was planned.
+	StateBlocked ChangeState = "blocked"
+	// StateFailed: the change was attempted and failed; Err says why.
+	StateFailed ChangeState = "failed"
+)
+
+// ChangeResult is how Apply left one change of a plan.
+type ChangeResult struct {
+	// Change is the planned change.
+	Change Change
+	// JournalID is the change's ID in the journal.
+	JournalID string
+	// State says what Apply did with it.
+	State ChangeState
+	// Outcome is what the journal recorded as the change's outcome (for
+	// StateApplied, StateDone and StateFailed when the change ran).
+	Outcome *JournalOutcome
+	// Err is why the change failed, or why it was skipped.
+	Err error
+}
+
+// ApplyReport is the outcome of Apply: a result per change, in plan order,
+// and their counts.
+type ApplyReport struct {
+	Results []ChangeResult
+	// Counts by state.
+	Applied, Done, Stale, Blocked, Failed int
+}
+
+// ApplyProgress reports how far Apply has come.
+type ApplyProgress struct {
+	// Phase is "check", "create", "grant", "revoke" or "deprovision".
+	Phase string
+	// Done and Total count the changes of the phase.
+	Done, Total int
+}
+
+// ApplyOptions configures Apply.
+type ApplyOptions struct {
+	// Actor is who applies the plan and why; it is journaled with every
+	// change. Actor.Source defaults to "plan:" and the plan's hash.
+	Actor JournalActor
+	// Progress, if set, is called as changes finish, from one goroutine
+	// at a time.
+	Progress func(ApplyProgress)
+}
+
+// Apply carries out a plan through sys, journaling every change in j
+// before it runs (Begin) and when it ends (Finish). It refuses to start, with
+// an error and nothing written, if the plan is for another account
+// (Plan.CheckAccount) or a blast-radius cap refused it (Plan.Guards.Run: plan
+// again with the caps raised). Changes a guard blocked are skipped.
+//
+// Before changing a principal, Apply checks that its access is still what
+// the plan saw: the Basis of each principal, read for all of them at once
+// through the backend's access.PrincipalReader (Zendesk: 100 users a
+// request), must equal the plan's. A principal that drifted has its changes
+// compared one by one with its access now (GrantsFor): a change already in
+// effect is StateDone, any other StateStale, skipped.
+//
+// Apply is resumable: every change has a journal ID derived from the plan's
+// hash and the change's ID. A change the journal shows finished is StateDone
+// without any request; one the journal shows started but never finished (the
+// process died) is carried out again, idempotently, and finished; and a
+// principal whose drift is the plan's own doing (the journal holds one of its
+// changes) is not stale. So a run killed at any point and run again
+// converges, with no change done twice and none lost.
+//
+// Changes run in phases, each through the backend's bulk capabilities where
+// it has them (access.BulkAccountCreator, access.BulkChanger): account
+// creations, then grants (built-in roles first, then custom roles,
+// organizations, groups: a group needs an agent), then revokes, then
+// deprovisioning steps in ladder order. The error return is for a run that
+// could not start or was cut short (ctx, a journal failure); the changes
+// that failed are in the report.
+func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts *ApplyOptions) (*ApplyReport, error) {
+	if sys == nil || j == nil || plan == nil {
+		return nil, errors.New("provision: apply: nil System, Journal or Plan")
+	}
+	var o ApplyOptions
+	if opts != nil {
+		o = *opts
+	}
+	hash := plan.Hash
+	if hash == "" {
+		h, err := plan.contentHash()
+		if err != nil {
+			return nil, fmt.Errorf("provision: apply: %w", err)
+		}
+		hash = h
+	}
+	if o.Actor.Source == "" {
+		o.Actor.Source = "plan:" + hash[:16]
+	}
+	if err := o.Actor.validate(); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	info, err := sys.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	if err := plan.CheckAccount(info); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	if plan.Guards.Run != nil {
+		return nil, fmt.Errorf("provision: apply: %w", plan.Guards.Run)
+	}
+	a := &applier{sys: sys, j: j, plan: plan, actor: o.Actor, progress: o.Progress,
+		prefix: "plan-" + hash[:16] + "/", report: &ApplyReport{Results: make([]ChangeResult, len(plan.Changes))}}
+	if err := a.run(ctx); err != nil {
+		return a.report, err
+	}
+	for _, r := range a.report.Results {
+		switch r.State {
+		case StateApplied:
+			a.report.Applied++
+		case StateDone:
+			a.report.Done++
+		case StateStale:
+			a.report.Stale++
+		case StateBlocked:
+			a.report.Blocked++
+		case StateFailed:
+			a.report.Failed++
+		}
+	}
+	return a.report, nil
+}
+
+// applier is one run of Apply.
+type applier struct {
+	sys      *access.System
+	j        *Journal
+	plan     *Plan
+	actor    JournalActor
+	progress func(ApplyProgress)
+	prefix   string
+	report   *ApplyReport
+
+	mu        sync.Mutex
+	resumed   map[int]bool      // changes started by an earlier run, never finished
+	accountOf map[string]string // lower-cased e-mail -> principal, for new accounts
+}
+
+// journalID returns the journal ID of change c: the plan's prefix and the
+// change's ID, with spaces as '/'; a change ID that is not printable ASCII
+// (an e-mail address with other letters) or too long is replaced by its
+// digest.
+func (a *applier) journalID(c Change) string {
+	id := strings.ReplaceAll(c.ID, " ", "/")
+	ok := len(a.prefix)+len(id) <= 128
+	for i := 0; ok && i < len(id); i++ {
+		ok = id[i] > ' ' && id[i] < 0x7f
+	}
+	if !ok {
+		id = Basis(true, false, []string{c.ID})[:32]
+	}
+	return a.prefix + id
+}
+
+func (a *applier) set(i int, st ChangeState, out *JournalOutcome, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r := &a.report.Results[i]
+	r.State, r.Outcome, r.Err = st, out, err
+}
+
+func (a *applier) run(ctx context.Context) error {
+	pending := map[int]bool{}
+	for i, c := range a.plan.Changes {
+		a.report.Results[i] = ChangeResult{Change: c, JournalID: a.journalID(c)}
+		if c.Blocked != nil {
+			a.set(i, StateBlocked, nil, c.Blocked)
+			continue
+		}
+		pending[i] = true
+	}
+	if err := a.readJournal(ctx, pending); err != nil {
+		return err
+	}
+	if err := a.checkPrincipals(ctx, pending); err != nil {
+		return err
+	}
+	a.accountOf = map[string]string{}
+	phases := []struct {
+		name string
+		run  func(context.Context, []int) error
+	}{
+		{"create", a.create},
+		{"grant", a.grant},
+		{"revoke", a.revoke},
+		{"deprovision", a.deprovision},
+	}
+	kinds := map[string]ChangeKind{"create": ChangeCreateAccount, "grant": ChangeGrant, "revoke": ChangeRevoke, "deprovision": ChangeDeprovision}
+	for _, ph := range phases {
+		var idx []int
+		for i, c := range a.plan.Changes {
+			if pending[i] && c.Kind == kinds[ph.name] {
+				idx = append(idx, i)
+			}
+		}
+		if ph.name == "grant" {
+			a.learnAccounts() // creates done by an earlier run
+		}
+		if len(idx) == 0 {
+			continue
+		}
+		if err := ph.run(ctx, idx); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("provision: apply: %w", err)
+		}
+	}
+	return nil
+}
+
+// readJournal marks the changes an earlier run finished as done, and those
+// it began but never finished as resumed.
+func (a *applier) readJournal(ctx context.Context, pending map[int]bool) error {
+	a.resumed = map[int]bool{}
+	for i := range a.plan.Changes {
+		if !pending[i] {
+			continue
+		}
+		jc, err := a.j.Change(ctx, a.report.Results[i].JournalID)
+		switch {
+		case errors.Is(err, ErrJournalUnknownChange):
+		case err != nil:
+			return fmt.Errorf("provision: apply: %w", err)
+		case jc.Done():
+			out := *jc.Finished.Outcome
+			st := StateDone
+			if out.Error != "" && !isChanged(out.Status) {
+				st = StateFailed // finished with an error: left as it was, plan again
+			}
+			a.set(i, st, &out, nil)
+			delete(pending, i)
+		default:
+			a.resumed[i] = true
+		}
+	}
+	return nil
+}
+
+// isChanged reports whether a journaled status is a change rather than a
+// finding that nothing needed doing.
+func isChanged(status string) bool {
+	switch access.Status(status) {
+	case access.StatusGranted, access.StatusRevoked, access.StatusIncomplete:
+		return true
+	}
+	switch access.AccountStatus(status) {
+	case access.AccountCreated, access.AccountChanged, access.AccountIncomplete:
+		return true
+	}
+	return false
+}
+
+// checkPrincipals compares the access of every principal with pending
+// changes with what the plan saw, and settles the changes of those that
+// drifted.
+func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) error {
+	byPrincipal := map[string][]int{}
+	for i := range a.plan.Changes {
+		if p := a.plan.Changes[i].PrincipalID; pending[i] && p != "" {
+			byPrincipal[p] = append(byPrincipal[p], i)
+		}
+	}
+	if len(byPrincipal) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(func(yield func(string) bool) {
+		for p := range byPrincipal {
+			if !yield(p) {
+				return
+			}
+		}
+	})
+	reader, ok := a.sys.Backend().(access.PrincipalReader)
+	if !ok {
+		return nil // nothing to check with: every change goes ahead, idempotently
+	}
+	states, err := reader.ReadPrincipals(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("provision: apply: check principals: %w", err)
+	}
+	done := 0
+	for _, p := range ids {
+		done++
+		a.report1("check", done, len(ids))
+		if StateBasis(states[p], a.plan.ObjectTypes) == a.plan.Basis[p] {
+			continue
+		}
+		ours := false
+		for _, i := range byPrincipal[p] {
+			ours = ours || a.resumed[i]
+		}
+		for i := range a.plan.Changes {
+			if !pending[i] && a.plan.Changes[i].PrincipalID == p && a.report.Results[i].State == StateDone {
+				ours = true // a change of this plan, finished by an earlier run
+			}
+		}
+		if ours {
+			continue // the drift is this plan's own: carry on, idempotently
+		}
+		held := map[string]bool{}
+		if states[p].Exists {
+			gs, err := a.sys.GrantsFor(ctx, p)
+			if err != nil && !errors.Is(err, access.ErrUnknownPrincipal) {
+				return fmt.Errorf("provision: apply: check %s: %w", p, err)
+			}
+			for _, g := range gs {
+				held[g.ID()] = true
+			}
+		}
+		for _, i := range byPrincipal[p] {
+			c := a.plan.Changes[i]
+			if inEffect(c, states[p], held) {
+				a.set(i, StateDone, &JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
+			} else {
+				a.set(i, StateStale, nil, fmt.Errorf("provision: %s changed since the plan was made: plan again", p))
+			}
+			delete(pending, i)
+		}
+	}
+	return nil
+}
+
+// inEffect reports whether a change's end state already holds.
+func inEffect(c Change, st access.PrincipalState, held map[string]bool) bool {
+	switch c.Kind {
+	case ChangeGrant:
+		return held[access.GrantID(c.EntitlementID, c.PrincipalID)]
+	case ChangeRevoke:
+		return !held[access.GrantID(c.EntitlementID, c.PrincipalID)]
+	case ChangeDeprovision:
+		switch c.Step {
+		case access.DeprovisionSuspend:
+			return st.Suspended
+		case access.DeprovisionSoftDelete, access.DeprovisionPermanentDelete:
+			return !st.Exists
+		case access.DeprovisionDowngrade:
+			for _, r := range c.Removes {
+				if held[r] {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+func (a *applier) report1(phase string, done, total int) {
+	if a.progress != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.progress(ApplyProgress{Phase: phase, Done: done, Total: total})
+	}
+}
+
+// begin journals the start of the changes idx (but those resumed, whose
+// start is journaled already) and returns those whose start it recorded.
+func (a *applier) begin(ctx context.Context, idx []int, op func(Change, string) JournalOp) ([]int, error) {
+	var ok []int
+	for _, i := range idx {
+		if a.resumed[i] {
+			ok = append(ok, i)
+			continue
+		}
+		c := a.plan.Changes[i]
+		if _, err := a.j.Begin(ctx, a.report.Results[i].JournalID, a.actor, op(c, c.PrincipalID)); err != nil {
+			if errors.Is(err, ErrJournalDuplicateChange) {
+				// Another run began it since this one read the journal.
+				a.set(i, StateStale, nil, fmt.Errorf("provision: %s was begun by another run: %w", c.ID, err))
+				continue
+			}
+			return ok, fmt.Errorf("provision: apply: journal %s: %w", c.ID, err)
+		}
+		ok = append(ok, i)
+	}
+	return ok, nil
+}
+
+// finish journals how change i ended and records it.
+func (a *applier) finish(ctx context.Context, i int, out JournalOutcome, err error) error {
+	if _, jerr := a.j.Finish(ctx, a.report.Results[i].JournalID, out); jerr != nil {
+		return fmt.Errorf("provision: apply: journal %s: %w", a.plan.Changes[i].ID, jerr)
+	}
+	st := StateDone
+	switch {
+	case err != nil:
+		st = StateFailed
+	case isChanged(out.Status):
+		st = StateApplied
+	}
+	a.set(i, st, &out, err)
+	return nil
+}
+
+func (a *applier) create(ctx context.Context, idx []int) error {
+	idx, err := a.begin(ctx, idx, func(c Change, _ string) JournalOp {
+		return JournalOp{Name: JournalOpCreateAccount, Email: c.Person.Email, Role: c.Role}
+	})
+	if err != nil {
+		return err
+	}
+	reqs := make([]access.AccountRequest, len(idx))
+	for k, i := range idx {
+		c := a.plan.Changes[i]
+		reqs[k] = access.AccountRequest{Person: *c.Person, Role: c.Role}
+	}
+	res := a.sys.CreateAccounts(ctx, reqs, func(n int) { a.report1("create", n, len(idx)) })
+	for k, i := range idx {
+		out := accountOutcome(res[k].Result, res[k].Err)
+		if res[k].Err == nil {
+			a.mu.Lock()
+			a.accountOf[strings.ToLower(reqs[k].Person.Email)] = res[k].Result.PrincipalID
+			a.mu.Unlock()
+		}
+		if err := a.finish(ctx, i, out, res[k].Err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// learnAccounts records the principals of accounts created by earlier runs
+// (from the journal's outcomes of their create changes).
+func (a *applier) learnAccounts() {
+	for i, r := range a.report.Results {
+		c := a.plan.Changes[i]
+		if c.Kind == ChangeCreateAccount && r.Outcome != nil && r.Outcome.PrincipalID != "" && c.Person != nil {
+			a.accountOf[strings.ToLower(c.Person.Email)] = r.Outcome.PrincipalID
+		}
+	}
+}
+
+// accountOutcome is the journal outcome of an account operation.
+func accountOutcome(res access.AccountResult, err error) JournalOutcome {
+	var ae *access.AccountError
+	if err != nil && res.Status == "" && errors.As(err, &ae) {
+		res = ae.Result
+	}
+	o := JournalOutcome{Status: string(res.Status), PrincipalID: res.PrincipalID, Note: res.Note}
+	for _, g := range res.Added {
+		o.Added = append(o.Added, g.ID())
+	}
+	for _, g := range res.Replaced {
+		o.Replaced = append(o.Replaced, g.ID())
+	}
+	if res.MatchedBy != "" {
+		o.Params = map[string]string{"matched_by": res.MatchedBy}
+	}
+	if err != nil {
+		o.Error = err.Error()
+		o.ErrorClass = JournalErrorClass(err)
+		if id := requestID(err); id != "" {
+			o.RequestIDs = []string{id}
+		}
+	}
+	return o
+}
+
+// principal returns the principal a change is for: its own, or the account
+// created for its person.
+func (a *applier) principal(c Change) string {
+	if c.PrincipalID != "" || c.Person == nil {
+		return c.PrincipalID
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.accountOf[strings.ToLower(c.Person.Email)]
+}
+
+func (a *applier) grant(ctx context.Context, idx []int) error {
+	return a.change(ctx, idx, "grant", JournalOpGrant, func(reqs []access.GrantRequest, p func(int)) []access.BulkResult {
+		return a.sys.GrantMany(ctx, reqs, p)
+	})
+}
+
+func (a *applier) revoke(ctx context.Context, idx []int) error {
+	return a.change(ctx, idx, "revoke", JournalOpRevoke, func(reqs []access.GrantRequest, p func(int)) []access.BulkResult {
+		rs := make([]access.RevokeRequest, len(reqs))
+		for k, r := range reqs {
+			rs[k] = access.RevokeRequest(r)
+		}
+		return a.sys.RevokeMany(ctx, rs, p)
+	})
+}
+
+// change carries out grants or revokes in waves by entitlement type, in the
+// plan's order (typeRank: the built-in role first, since a group needs an
+// agent, then the custom role, organizations, groups), each wave in bulk.
+func (a *applier) change(ctx context.Context, idx []int, phase string, name JournalOpName, many func([]access.GrantRequest, func(int)) []access.BulkResult) error {
+	waves := map[int][]int{}
+	for _, i := range idx {
+		c := a.plan.Changes[i]
+		if a.principal(c) == "" {
+			a.set(i, StateFailed, nil, fmt.Errorf("provision: %s: %s has no account (its creation failed)", c.ID, c.Person.Email))
+			continue
+		}
+		r := typeRank(c.EntitlementID)
+		waves[r] = append(waves[r], i)
+	}
+	done := 0
+	for _, r := range slices.Sorted(func(yield func(int) bool) {
+		for r := range waves {
+			if !yield(r) {
+				return
+			}
+		}
+	}) {
+		wave, err := a.begin(ctx, waves[r], func(c Change, _ string) JournalOp {
+			return JournalOp{Name: name, EntitlementID: c.EntitlementID, PrincipalID: a.principal(c)}
+		})
+		if err != nil {
+			return err
+		}
+		reqs := make([]access.GrantRequest, len(wave))
+		for k, i := range wave {
+			c := a.plan.Changes[i]
+			reqs[k] = access.GrantRequest{EntitlementID: c.EntitlementID, PrincipalID: a.principal(c)}
+		}
+		base := done
+		res := many(reqs, func(n int) { a.report1(phase, base+n, len(idx)) })
+		done += len(wave)
+		for k, i := range wave {
+			if err := a.finish(ctx, i, JournalOutcomeOf(res[k].Result, res[k].Err), res[k].Err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deprovision takes the ladder's steps, in order for each principal, for
+// several principals at once.
+func (a *applier) deprovision(ctx context.Context, idx []int) error {
+	byPrincipal := map[string][]int{}
+	var order []string
+	for _, i := range idx {
+		p := a.plan.Changes[i].PrincipalID
+		if byPrincipal[p] == nil {
+			order = append(order, p)
+		}
+		byPrincipal[p] = append(byPrincipal[p], i)
+	}
+	var mu sync.Mutex
+	done := 0
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, p := range order {
+		g.Go(func() error {
+			for _, i := range byPrincipal[p] {
+				// Each step is journaled as it starts: one not reached is
+				// not in the journal at all.
+				began, err := a.begin(gctx, []int{i}, func(c Change, _ string) JournalOp {
+					return JournalOp{Name: JournalOpDeprovision, PrincipalID: c.PrincipalID, Step: string(c.Step)}
+				})
+				if err != nil {
+					return err
+				}
+				if len(began) == 0 {
+					break
+				}
+				c := a.plan.Changes[i]
+				res, err := a.sys.Deprovision(gctx, c.PrincipalID, c.Step)
+				if ferr := a.finish(gctx, i, accountOutcome(res, err), err); ferr != nil {
+					return ferr
+				}
+				mu.Lock()
+				done++
+				n := done
+				mu.Unlock()
+				a.report1("deprovision", n, len(idx))
+				if err != nil {
+					break // the later steps of a ladder wait for the earlier
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}

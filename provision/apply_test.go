@@ -1,0 +1,322 @@
+package provision_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/access/zendeskaccess"
+	"github.com/zgov-io/zgov/provision"
+	"github.com/zgov-io/zgov/zendesk"
+	"github.com/zgov-io/zgov/zendesk/zendesktest"
+)
+
+// dayOne is a simulated account with a directory and a policy over it: 40
+// agents, some of them in the directory's "Support" group, which the policy
+// maps to the agent role and two groups; new hires without an account; and
+// leavers, agents who hold a managed group but are in no directory group.
+type dayOne struct {
+	srv    *zendesktest.Server
+	b      *zendeskaccess.Backend
+	sys    *access.System
+	policy *provision.Policy
+	dir    *provision.FileDirectory
+}
+
+func newDayOne(t *testing.T, opts ...zendesktest.Option) *dayOne {
+	t.Helper()
+	all := append([]zendesktest.Option{
+		zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 11, Agents: 40, Admins: 3, EndUsers: 10, Groups: 4, Organizations: 2, GroupMemberships: 60}),
+		zendesktest.WithRateLimit(1_000_000), zendesktest.WithRequestLog(20_000), zendesktest.WithUserUpdateLimit(0),
+		zendesktest.WithAgentSeats(1000), zendesktest.WithJobDelay(0),
+	}, opts...)
+	srv, err := zendesktest.NewServer(all...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	d := &dayOne{srv: srv}
+	d.b = d.backend(t, srv.URL)
+	d.sys, err = access.NewSystem(d.b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := d.sync(t)
+	var groups []string
+	var agents []access.Person
+	for _, r := range snap.Resources() {
+		switch {
+		case r.Type() == "group":
+			groups = append(groups, r.DisplayName())
+		case r.Type() == "user" && r.Attributes()["role"] == "agent" && r.Attributes()["suspended"] != "true":
+			agents = append(agents, access.Person{Email: r.Attributes()["email"]})
+		}
+	}
+	d.policy = &provision.Policy{
+		Rules:  []provision.Rule{{DirectoryGroup: "Support", Role: provision.RoleAgent, Groups: []provision.Ref{provision.ByName(groups[1]), provision.ByName(groups[2])}}},
+		Ladder: []access.DeprovisionStep{access.DeprovisionDowngrade, access.DeprovisionSuspend},
+	}
+	members := agents[:30] // the other 10 agents are leavers if they hold a managed group
+	for i := range 5 {
+		members = append(members, access.Person{Email: fmt.Sprintf("hire%d@example.com", i), Name: fmt.Sprintf("Hire %d", i)})
+	}
+	d.dir, err = provision.NewDirectory(provision.DirectoryGroup{Name: "Support", Members: members})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func (d *dayOne) backend(t *testing.T, baseURL string) *zendeskaccess.Backend {
+	t.Helper()
+	cr := d.srv.Credentials()
+	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(baseURL), zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken),
+		zendesk.WithRateLimit(1_000_000), zendesk.WithUserUpdateLimit(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := zendeskaccess.New(c, zendeskaccess.WithAccountOwner(d.srv.OwnerID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func (d *dayOne) sync(t *testing.T) *access.Snapshot {
+	t.Helper()
+	snap, err := d.sys.Sync(t.Context(), &access.SyncOptions{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+func (d *dayOne) plan(t *testing.T, guards provision.Guards) *provision.Plan {
+	t.Helper()
+	ctx := t.Context()
+	snap := d.sync(t)
+	facts, err := d.b.GuardFacts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, err := d.b.ObjectTypes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := provision.NewPlan(ctx, d.policy, d.dir, snap, &provision.PlanOptions{Facts: facts, ObjectTypes: types, Guards: guards, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var applier = provision.JournalActor{Who: "svc:dayone-test", Reason: "day-one access"}
+
+func TestApplyConverges(t *testing.T) {
+	t.Parallel()
+	d := newDayOne(t)
+	ctx := t.Context()
+	plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	if len(plan.Changes) == 0 {
+		t.Fatal("the plan has no changes")
+	}
+	j := newJournal(t, nil)
+	var phases []string
+	rep, err := provision.Apply(ctx, d.sys, j, plan, &provision.ApplyOptions{Actor: applier, Progress: func(p provision.ApplyProgress) {
+		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
+			phases = append(phases, p.Phase)
+		}
+	}})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if rep.Failed != 0 || rep.Stale != 0 || rep.Applied == 0 {
+		for _, r := range rep.Results {
+			if r.State != provision.StateApplied && r.State != provision.StateDone {
+				t.Logf("%s: %s %v", r.Change.ID, r.State, r.Err)
+			}
+		}
+		t.Fatalf("Apply: %d applied, %d done, %d stale, %d blocked, %d failed", rep.Applied, rep.Done, rep.Stale, rep.Blocked, rep.Failed)
+	}
+	t.Logf("%d changes: %d applied, %d done, %d blocked; phases %v", len(plan.Changes), rep.Applied, rep.Done, rep.Blocked, phases)
+
+	// A new plan finds nothing left to do but what guards block.
+	again := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	for _, c := range again.Changes {
+		if c.Blocked == nil {
+			t.Errorf("after Apply the plan still has %s", c.ID)
+		}
+	}
+	// The journal verifies, and holds each change once, finished.
+	report, err := j.Verify(ctx)
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if report.Unfinished != 0 {
+		t.Errorf("%d unfinished changes in the journal", report.Unfinished)
+	}
+	seen := map[string]int{}
+	for e, err := range j.Entries(ctx, 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[e.ChangeID]++
+	}
+	for _, r := range rep.Results {
+		if r.State == provision.StateBlocked {
+			continue
+		}
+		if seen[r.JournalID] != 2 {
+			t.Errorf("%s is in the journal %d times, want started and finished once", r.JournalID, seen[r.JournalID])
+		}
+	}
+	// Applying the same plan again does nothing: the journal says it is done.
+	d.srv.ResetStats()
+	rep2, err := provision.Apply(ctx, d.sys, j, plan, &provision.ApplyOptions{Actor: applier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep2.Applied != 0 || rep2.Done != rep.Applied+rep.Done {
+		t.Errorf("second Apply: %d applied, %d done; want 0 and %d", rep2.Applied, rep2.Done, rep.Applied+rep.Done)
+	}
+	if w := writes(d.srv); w != 0 {
+		t.Errorf("second Apply sent %d writes", w)
+	}
+}
+
+// writes counts the requests that change something.
+func writes(srv *zendesktest.Server) int {
+	n := 0
+	for _, r := range srv.RequestLog() {
+		if r.Method != "GET" && !strings.HasPrefix(r.Path, "/oauth") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestApplyStaleAndInEffect(t *testing.T) {
+	t.Parallel()
+	d := newDayOne(t)
+	ctx := t.Context()
+	plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	// After planning, someone demotes one leaver to end user by hand (the
+	// downgrade the plan has for them is now in effect; their suspension
+	// is not) and promotes a member of the directory to admin (their
+	// grants drifted: stale).
+	var leaver, member string
+	for _, c := range plan.Changes {
+		switch {
+		case c.Kind == provision.ChangeDeprovision && c.Step == access.DeprovisionDowngrade && c.Blocked == nil && leaver == "":
+			leaver = c.PrincipalID
+		case c.Kind == provision.ChangeGrant && c.PrincipalID != "" && member == "" && c.PrincipalID != leaver:
+			member = c.PrincipalID
+		}
+	}
+	if leaver == "" || member == "" {
+		t.Fatalf("the plan has no leaver or member to change: %v %v", leaver, member)
+	}
+	for p, role := range map[string]string{leaver: "end-user", member: "admin"} {
+		if _, err := d.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:" + role + ":assigned", PrincipalID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		switch r.Change.PrincipalID {
+		case member:
+			if r.State != provision.StateStale && r.State != provision.StateDone {
+				t.Errorf("%s of the promoted member: %s, want stale (or done if in effect)", r.Change.ID, r.State)
+			}
+		case leaver:
+			want := provision.StateStale
+			if r.Change.Step == access.DeprovisionDowngrade {
+				want = provision.StateDone
+			}
+			if r.State != want {
+				t.Errorf("%s of the demoted leaver: %s, want %s", r.Change.ID, r.State, want)
+			}
+		}
+	}
+	if rep.Stale == 0 {
+		t.Error("no change was stale")
+	}
+}
+
+func TestApplyRefuses(t *testing.T) {
+	t.Parallel()
+	d := newDayOne(t)
+	ctx := t.Context()
+	// Default caps: the leavers' downgrades and suspensions are too many.
+	plan := d.plan(t, provision.Guards{MaxDestructive: 1})
+	if plan.Guards.Run == nil {
+		t.Fatal("the plan passed a cap of 1 destructive change")
+	}
+	if _, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier}); !errors.Is(err, provision.ErrGuard) {
+		t.Errorf("Apply of a plan over its cap: %v, want ErrGuard", err)
+	}
+	// Another account.
+	other := newDayOne(t, zendesktest.WithCredentials(zendesktest.Credentials{Subdomain: "other"}))
+	plan = d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	if _, err := provision.Apply(ctx, other.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier}); !errors.Is(err, provision.ErrWrongAccount) {
+		t.Errorf("Apply to another account: %v, want ErrWrongAccount", err)
+	}
+	if w := writes(other.srv); w != 0 {
+		t.Errorf("refused Apply sent %d writes", w)
+	}
+	// No actor.
+	if _, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, nil); !errors.Is(err, provision.ErrJournalInput) {
+		t.Errorf("Apply without an actor: %v, want ErrJournalInput", err)
+	}
+}
+
+// TestApplyResumes cuts a run short after some changes and runs it again
+// against the same journal: the second run carries out the rest, and no
+// change is carried out twice.
+func TestApplyResumes(t *testing.T) {
+	t.Parallel()
+	for _, cut := range []int{1, 7, 30} {
+		d := newDayOne(t)
+		plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+		j := newJournal(t, nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		n := 0
+		_, err := provision.Apply(ctx, d.sys, j, plan, &provision.ApplyOptions{Actor: applier, Progress: func(p provision.ApplyProgress) {
+			if p.Phase != "check" {
+				if n++; n == cut {
+					cancel()
+				}
+			}
+		}})
+		cancel()
+		if err == nil {
+			t.Logf("cut %d: the first run finished before it was cut", cut)
+		}
+		rep, err := provision.Apply(t.Context(), d.sys, j, plan, &provision.ApplyOptions{Actor: applier})
+		if err != nil {
+			t.Fatalf("cut %d: resumed Apply: %v", cut, err)
+		}
+		if rep.Failed != 0 || rep.Stale != 0 {
+			for _, r := range rep.Results {
+				if r.State == provision.StateFailed || r.State == provision.StateStale {
+					t.Logf("%s: %s %v", r.Change.ID, r.State, r.Err)
+				}
+			}
+			t.Errorf("cut %d: resumed Apply: %d stale, %d failed", cut, rep.Stale, rep.Failed)
+		}
+		for _, c := range d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1}).Changes {
+			if c.Blocked == nil {
+				t.Errorf("cut %d: after resuming, the plan still has %s", cut, c.ID)
+			}
+		}
+		if report, err := j.Verify(t.Context()); err != nil || report.Unfinished != 0 {
+			t.Errorf("cut %d: journal: %v, %d unfinished", cut, err, report.Unfinished)
+		}
+	}
+}

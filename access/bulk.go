@@ -103,7 +103,6 @@ func bulk[R any](ctx context.Context, s *System, reqs []R, progress func(int),
 	return out
 }
 
-
 // CreateAccounts creates many accounts: through the backend's
 // BulkAccountCreator if it has one, else one CreateAccount at a time (a few
 // at once), each person validated first. Results come back in request

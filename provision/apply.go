@@ -86,8 +86,12 @@ type ApplyOptions struct {
 // the plan saw: the Basis of each principal, read for all of them at once
 // through the backend's access.PrincipalReader (Zendesk: 100 users a
 // request), must equal the plan's. A principal that drifted has its changes
-// compared one by one with its access now (GrantsFor): a change already in
-// effect is StateDone, any other StateStale, skipped.
+// compared one by one with its access now (GrantsFor). If exactly a prefix
+// of them is in effect, including one that moves the basis (a role change, a
+// deprovisioning step), the drift is what an earlier run of this plan did:
+// the prefix is StateDone and the rest goes ahead. Otherwise someone else
+// changed the principal: a change already in effect is StateDone, any other
+// StateStale, skipped.
 //
 // Apply is resumable: every change has a journal ID derived from the plan's
 // hash and the change's ID. A change the journal shows finished is StateDone
@@ -345,17 +349,49 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 				held[g.ID()] = true
 			}
 		}
-		for _, i := range byPrincipal[p] {
-			c := a.plan.Changes[i]
-			if inEffect(c, states[p], held) {
+		// The drift is the plan's own if exactly a prefix of the
+		// principal's changes is in effect and it holds a change that
+		// moves the basis: an earlier run (whose journal may be lost) got
+		// that far. Then the prefix is done and the rest goes ahead.
+		// Otherwise someone else changed the principal: what is in effect
+		// is done, the rest stale.
+		changes := byPrincipal[p]
+		k := 0
+		for k < len(changes) && inEffect(a.plan.Changes[changes[k]], states[p], held) {
+			k++
+		}
+		explained := false
+		for _, i := range changes[:k] {
+			explained = explained || a.movesBasis(a.plan.Changes[i])
+		}
+		for _, i := range changes[k:] {
+			explained = explained && !inEffect(a.plan.Changes[i], states[p], held)
+		}
+		for n, i := range changes {
+			switch {
+			case n < k:
 				a.set(i, StateDone, &JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
-			} else {
+			case explained:
+				continue // carried out below
+			case inEffect(a.plan.Changes[i], states[p], held):
+				a.set(i, StateDone, &JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
+			default:
 				a.set(i, StateStale, nil, fmt.Errorf("provision: %s changed since the plan was made: plan again", p))
 			}
 			delete(pending, i)
 		}
 	}
 	return nil
+}
+
+// movesBasis reports whether a change alters what Basis covers: a grant or
+// revoke on one of the plan's object types, or a deprovisioning step.
+func (a *applier) movesBasis(c Change) bool {
+	if c.Kind == ChangeDeprovision {
+		return c.Step.Destructive()
+	}
+	typ, _, _ := strings.Cut(c.EntitlementID, ":")
+	return slices.Contains(a.plan.ObjectTypes, typ)
 }
 
 // inEffect reports whether a change's end state already holds.

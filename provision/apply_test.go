@@ -198,54 +198,56 @@ func writes(srv *zendesktest.Server) int {
 	return n
 }
 
+// TestApplyStaleAndInEffect changes principals between plan and apply. A
+// change already in effect is done. A principal changed exactly as the start
+// of its planned changes (as an earlier, interrupted run would have left it)
+// gets the rest; one changed otherwise has the rest skipped as stale.
 func TestApplyStaleAndInEffect(t *testing.T) {
 	t.Parallel()
 	d := newDayOne(t)
 	ctx := t.Context()
 	plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
-	// After planning, someone demotes one leaver to end user by hand (the
-	// downgrade the plan has for them is now in effect; their suspension
-	// is not) and promotes a member of the directory to admin (their
-	// grants drifted: stale).
-	var leaver, member string
+	var leavers []string
+	var member string
 	for _, c := range plan.Changes {
 		switch {
-		case c.Kind == provision.ChangeDeprovision && c.Step == access.DeprovisionDowngrade && c.Blocked == nil && leaver == "":
-			leaver = c.PrincipalID
-		case c.Kind == provision.ChangeGrant && c.PrincipalID != "" && member == "" && c.PrincipalID != leaver:
+		case c.Kind == provision.ChangeDeprovision && c.Step == access.DeprovisionDowngrade && c.Blocked == nil:
+			leavers = append(leavers, c.PrincipalID)
+		case c.Kind == provision.ChangeGrant && c.PrincipalID != "" && member == "":
 			member = c.PrincipalID
 		}
 	}
-	if leaver == "" || member == "" {
-		t.Fatalf("the plan has no leaver or member to change: %v %v", leaver, member)
+	if len(leavers) < 2 || member == "" {
+		t.Fatalf("the plan has too few leavers or no member to change: %v %v", leavers, member)
 	}
-	for p, role := range map[string]string{leaver: "end-user", member: "admin"} {
-		if _, err := d.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:" + role + ":assigned", PrincipalID: p}); err != nil {
-			t.Fatal(err)
-		}
+	demoted, suspended := leavers[0], leavers[1]
+	// By hand: demote one leaver (the plan's first step for them), suspend
+	// another (its second step, without the first), promote a member.
+	if _, err := d.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:end-user:assigned", PrincipalID: demoted}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.sys.Deprovision(ctx, suspended, access.DeprovisionSuspend); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:admin:assigned", PrincipalID: member}); err != nil {
+		t.Fatal(err)
 	}
 	rep, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rep.Results {
-		switch r.Change.PrincipalID {
-		case member:
-			if r.State != provision.StateStale && r.State != provision.StateDone {
-				t.Errorf("%s of the promoted member: %s, want stale (or done if in effect)", r.Change.ID, r.State)
-			}
-		case leaver:
-			want := provision.StateStale
-			if r.Change.Step == access.DeprovisionDowngrade {
-				want = provision.StateDone
-			}
-			if r.State != want {
-				t.Errorf("%s of the demoted leaver: %s, want %s", r.Change.ID, r.State, want)
-			}
-		}
+	want := map[string]map[access.DeprovisionStep]provision.ChangeState{
+		demoted:   {access.DeprovisionDowngrade: provision.StateDone, access.DeprovisionSuspend: provision.StateApplied},
+		suspended: {access.DeprovisionDowngrade: provision.StateStale, access.DeprovisionSuspend: provision.StateDone},
 	}
-	if rep.Stale == 0 {
-		t.Error("no change was stale")
+	for _, r := range rep.Results {
+		c := r.Change
+		switch {
+		case c.PrincipalID == member && r.State != provision.StateStale:
+			t.Errorf("%s of the member promoted by hand: %s, want stale", c.ID, r.State)
+		case want[c.PrincipalID] != nil && r.State != want[c.PrincipalID][c.Step]:
+			t.Errorf("%s: %s, want %s", c.ID, r.State, want[c.PrincipalID][c.Step])
+		}
 	}
 }
 

@@ -1,6 +1,52 @@
-// Package provision changes access and accounts on top of package access.
-// So far it holds the journal: the record, kept before and after every
-// change provision makes, of who changed what, when and why.
+// Package provision governs access and accounts on top of package access:
+// it creates the accounts people lack, takes them away safely when access
+// ends, gives day-one access from identity-provider groups by plan and
+// apply, checks every change against guards first, and journals every
+// change, tamper-evidently. It talks to Zendesk only through access.System
+// and the optional backend capabilities (access.AccountManager,
+// access.BulkChanger, access.BulkAccountCreator, access.PrincipalReader,
+// access.GuardFactsProvider), never through package zendesk.
+//
+// # Accounts
+//
+// access.System.CreateAccount gives a person (e-mail, name, external id) an
+// account, agent by default, idempotently: a person matched by e-mail, then
+// external id, is reported as existing, and concurrent creates make one
+// account. Deprovision takes one step of the ladder none < suspend <
+// downgrade < soft delete < permanent delete and reports what each removes;
+// access.DefaultLadder is Zendesk's own guidance for leavers, downgrade (frees
+// the seat, removes group memberships and custom role, keeps the account and
+// its tickets) then suspend (blocks sign-in). Reactivate undoes a mistake.
+//
+// # Guards
+//
+// Guards run before any write and refuse with a *GuardError naming the
+// guard: never the account owner (zendeskaccess.WithAccountOwner), never
+// the last active admin, never the user zgov's credential acts as
+// (/users/me), never a principal on Guards.Protected; and a run that would
+// make more than Guards.MaxDestructive destructive changes, or touch more
+// than Guards.MaxTeamShare of the team members, is refused as a whole
+// unless the caller raises the cap. Guards.Check reports what the caps
+// would block, for a dry run.
+//
+// # Plan and apply
+//
+// A Policy (YAML or JSON, with errors naming file, line and field; or Go)
+// maps the groups of a Directory to access: a built-in role, a custom role,
+// groups, organizations. NewPlan compares them with a Snapshot and lists,
+// deterministically, every Change: accounts to create, grants, revokes of
+// managed access, the ladder steps of leavers; each with its side effects
+// (Change.Removes, Change.SideEffects), the guard that blocks it, and each
+// principal's Basis (what the plan saw). Plans are saved as JSON with a
+// content hash (an edited plan is refused) and printed as a table.
+//
+// Apply carries a plan out through access.System: bulk jobs where Zendesk
+// has them (100 items a job, 30 jobs at once), each principal checked first
+// against the plan's Basis with one batched read per 100 principals (a
+// drifted principal's changes are skipped as stale, or done if already in
+// effect), every change journaled before and after it runs. Apply is
+// resumable: killed at any point and run again, it converges with no change
+// done twice and none lost.
 //
 // # Journal
 //

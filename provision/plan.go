@@ -1,30 +1,3 @@
-// Plans: day-one access from identity-provider groups.
-//
-// (Package prose for provision/doc.go, to be merged there.)
-//
-// A Policy maps the groups of a Directory (the identity provider's groups
-// and their people) to Zendesk access: a built-in role, a custom role,
-// groups and organizations. NewPlan compares what the policy gives each
-// person with what a Snapshot shows and lists, deterministically, every
-// Change needed: accounts to create, grants, revokes of access the policy
-// manages (all of a covered person's groups, organizations and custom role
-// with Policy.Prune), and the deprovisioning steps of leavers. Each change
-// says what else it does in Zendesk (Change.SideEffects, Change.Removes) and
-// which guard blocks it (Change.Blocked); the plan records the snapshot it
-// was made against, each principal's Basis, and the guards' report. A plan
-// is saved as JSON with a content hash (Save, LoadPlan), so that one edited
-// by hand is refused, and printed as a table (WriteTable).
-//
-// Bad input is refused before anything is planned, let alone written, with
-// an error naming the file, line and field where there is one:
-//
-//	policy.yaml:12: rules[2].groups[1]: no group named "Tier 3" in the snapshot
-//
-// (*FieldError, wrapping ErrUnknownName); a directory group the directory
-// lacks (ErrUnknownDirectoryGroup), a person without an e-mail address
-// (access.ErrInvalidPerson), a negative guard cap, a plan file that was
-// edited (ErrPlanModified) or made for another account (ErrWrongAccount).
-
 package provision
 
 import (

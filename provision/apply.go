@@ -116,13 +116,12 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 	if opts != nil {
 		o = *opts
 	}
-	hash := plan.Hash
-	if hash == "" {
-		h, err := plan.contentHash()
-		if err != nil {
-			return nil, fmt.Errorf("provision: apply: %w", err)
-		}
-		hash = h
+	hash, err := plan.contentHash()
+	if err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
+	if plan.Hash != "" && plan.Hash != hash {
+		return nil, fmt.Errorf("provision: apply: %w", &PlanModifiedError{Recorded: plan.Hash, Computed: hash})
 	}
 	if o.Actor.Source == "" {
 		o.Actor.Source = "plan:" + hash[:16]
@@ -140,7 +139,16 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 	if plan.Guards.Run != nil {
 		return nil, fmt.Errorf("provision: apply: %w", plan.Guards.Run)
 	}
-	a := &applier{sys: sys, j: j, plan: plan, actor: o.Actor, progress: o.Progress,
+	// The guards that protect zgov's own credential and the owner run
+	// again on what the backend says now: a plan made with other facts, or
+	// built by hand, cannot take them away.
+	var facts access.GuardFacts
+	if fp, ok := sys.Backend().(access.GuardFactsProvider); ok {
+		if facts, err = fp.GuardFacts(ctx); err != nil {
+			return nil, fmt.Errorf("provision: apply: %w", err)
+		}
+	}
+	a := &applier{facts: facts, sys: sys, j: j, plan: plan, actor: o.Actor, progress: o.Progress,
 		prefix: "plan-" + hash[:16] + "/", report: &ApplyReport{Results: make([]ChangeResult, len(plan.Changes))}}
 	if err := a.run(ctx); err != nil {
 		return a.report, err
@@ -171,6 +179,8 @@ type applier struct {
 	progress func(ApplyProgress)
 	prefix   string
 	report   *ApplyReport
+
+	facts access.GuardFacts // read when the run starts
 
 	mu        sync.Mutex
 	resumed   map[int]bool      // changes started by an earlier run, never finished
@@ -204,6 +214,16 @@ func (a *applier) run(ctx context.Context) error {
 	pending := map[int]bool{}
 	for i, c := range a.plan.Changes {
 		a.report.Results[i] = ChangeResult{Change: c, JournalID: a.journalID(c)}
+		if c.Blocked == nil && c.destructive() {
+			for _, owner := range a.facts.Owners {
+				if c.PrincipalID == owner {
+					c.Blocked = &GuardError{Guard: GuardAccountOwner, PrincipalID: owner, ChangeID: c.ID, Detail: owner + " is the account owner"}
+				}
+			}
+			if c.PrincipalID != "" && c.PrincipalID == a.facts.Self {
+				c.Blocked = &GuardError{Guard: GuardSelf, PrincipalID: c.PrincipalID, ChangeID: c.ID, Detail: c.PrincipalID + " is the user zgov's credential acts as"}
+			}
+		}
 		if c.Blocked != nil {
 			a.set(i, StateBlocked, nil, c.Blocked)
 			continue

@@ -322,3 +322,39 @@ func TestApplyResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyGuardsHoldWithoutThePlan edits plans after NewPlan: a plan whose
+// hash no longer matches is refused, and a change that takes the owner's or
+// the credential's own access is blocked by Apply itself, whatever the plan
+// says.
+func TestApplyGuardsHoldWithoutThePlan(t *testing.T) {
+	t.Parallel()
+	d := newDayOne(t)
+	ctx := t.Context()
+	plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	var buf strings.Builder
+	if err := plan.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	plan.Changes = plan.Changes[1:] // edited after Save
+	if _, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier}); !errors.Is(err, provision.ErrPlanModified) {
+		t.Errorf("Apply of a plan edited after Save: %v, want ErrPlanModified", err)
+	}
+
+	plan = d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+	owner := fmt.Sprintf("user:%d", d.srv.OwnerID())
+	plan.Changes = append(plan.Changes, provision.Change{ID: "deprovision " + owner + " suspend", Kind: provision.ChangeDeprovision,
+		PrincipalID: owner, Step: access.DeprovisionSuspend})
+	d.srv.ResetStats()
+	rep, err := provision.Apply(ctx, d.sys, newJournal(t, nil), plan, &provision.ApplyOptions{Actor: applier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rep.Results[len(rep.Results)-1]
+	if last.State != provision.StateBlocked || !errors.Is(last.Err, provision.ErrGuard) {
+		t.Errorf("suspending the owner: %s %v, want blocked by a guard", last.State, last.Err)
+	}
+	if u, _ := d.srv.User(d.srv.OwnerID()); u.Suspended {
+		t.Error("the owner was suspended")
+	}
+}

@@ -65,7 +65,8 @@ func build(fe *fieldErrors, groups []DirectoryGroup, lines map[string]int) *File
 	type seenID struct {
 		externalID, field string
 	}
-	ids := map[string]seenID{} // lower-case e-mail -> its external id and where it was first given
+	ids := map[string]seenID{}    // lower-case e-mail -> its external id and where it was first given
+	owners := map[string]seenID{} // external id -> the lower-case e-mail that first had it, and where
 	for i, g := range groups {
 		path := fmt.Sprintf("groups[%d]", i)
 		name := join(path, "name")
@@ -97,6 +98,15 @@ func build(fe *fieldErrors, groups []DirectoryGroup, lines map[string]int) *File
 				continue
 			} else if first.externalID == "" {
 				ids[email] = seenID{p.ExternalID, field}
+			}
+			if p.ExternalID != "" {
+				// One external id is one person: two addresses with it would
+				// make one account and leave the other person without one.
+				if o, ok := owners[p.ExternalID]; ok && o.externalID != email {
+					fe.add(lines[field], field, "external id %q is %s's here and %s's at %s (line %d)", p.ExternalID, p.Email, o.externalID, o.field, lines[o.field])
+					continue
+				}
+				owners[p.ExternalID] = seenID{email, field}
 			}
 			if inGroup[email] {
 				continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/zgov-io/zgov/access"
 )
@@ -143,6 +144,17 @@ type GuardReport struct {
 func (g Guards) Check(snap *access.Snapshot, facts access.GuardFacts, changes []Change) (GuardReport, error) {
 	if err := g.Validate(); err != nil {
 		return GuardReport{}, err
+	}
+	// A protected ID in another spelling than the snapshot's ("user:007")
+	// would protect nobody: refuse it.
+	for _, id := range g.Protected {
+		for _, t := range snap.ResourceTypes() {
+			if strings.HasPrefix(id, t.ID+":") {
+				if err := t.CheckID(id); err != nil {
+					return GuardReport{}, fmt.Errorf("provision: guards: protected principal: %w", err)
+				}
+			}
+		}
 	}
 	maxN, maxShare := g.caps()
 	rep := GuardReport{MaxDestructive: maxN, MaxTeamShare: maxShare}

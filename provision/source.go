@@ -140,7 +140,27 @@ func parseTree(fe *fieldErrors, data []byte) *yaml.Node {
 		return parseJSONTree(fe, data)
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	err := dec.Decode(&doc)
+	if errors.Is(err, io.EOF) {
+		fe.add(0, "", "the file is empty")
+		return nil
+	}
+	if err == nil {
+		// One document only: a second (after "---") would be ignored by a
+		// reader that takes the first, and people in it would be planned
+		// as leavers.
+		var next yaml.Node
+		if nerr := dec.Decode(&next); !errors.Is(nerr, io.EOF) {
+			line := next.Line
+			if nerr != nil {
+				line = 0
+			}
+			fe.add(line, "", "the file holds more than one YAML document (a \"---\" separator): put everything in one")
+			return nil
+		}
+	}
+	if err != nil {
 		msg := err.Error()
 		line := 0
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {

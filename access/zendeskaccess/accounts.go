@@ -54,11 +54,19 @@ func (b *Backend) CreateAccount(ctx context.Context, req access.AccountRequest) 
 	}
 	u, _, err := b.client.Users.Create(ctx, cr)
 	if err != nil {
-		if errors.Is(err, zendesk.ErrInvalid) {
-			// Taken meanwhile by another process, or a lost answer to our
-			// own create that the client retried: look again.
+		// A create refused because the address was taken meanwhile (by
+		// another process, or by our own create whose answer was lost and
+		// which the client retried), or whose answer was lost: look again.
+		if ctx.Err() == nil {
 			if res, found, ferr := b.findPerson(ctx, p); ferr == nil && found {
-				res.Note = "Zendesk refused the create because the person has an account now (created concurrently, or by a create whose answer was lost)"
+				if errors.Is(err, zendesk.ErrInvalid) {
+					res.Note = "Zendesk refused the create because the person has an account now (created concurrently, or by a create whose answer was lost)"
+				} else {
+					// The answer was lost, the account is there: this call
+					// made it, as far as anyone can tell.
+					res.Status, res.MatchedBy = access.AccountCreated, ""
+					res.Note = fmt.Sprintf("the create's answer was lost (%v), but the account is there", err)
+				}
 				return res, nil
 			}
 		}
@@ -149,6 +157,17 @@ func (b *Backend) Deprovision(ctx context.Context, principalID string, step acce
 	}
 	if b.cfg.owner != 0 && uid == b.cfg.owner && step != access.DeprovisionNone {
 		return access.AccountResult{}, fmt.Errorf("zendeskaccess: deprovision %s: user %d is the account owner: %w", principalID, uid, access.ErrNotGrantable)
+	}
+	if step != access.DeprovisionNone {
+		// Never lock zgov out: the user its credential acts as keeps its
+		// account, whoever calls.
+		me, err := b.me(ctx)
+		if err != nil {
+			return access.AccountResult{}, fmt.Errorf("zendeskaccess: deprovision %s: %w", principalID, err)
+		}
+		if uid == me {
+			return access.AccountResult{}, fmt.Errorf("zendeskaccess: deprovision %s: user %d is the user zgov's credential acts as: %w", principalID, uid, access.ErrNotGrantable)
+		}
 	}
 	unlock, err := b.locks.lock(ctx, uid)
 	if err != nil {

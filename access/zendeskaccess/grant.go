@@ -374,6 +374,15 @@ func (b *Backend) setRole(ctx context.Context, u *zendesk.User, role zendesk.Rol
 	if b.cfg.owner != 0 && u.ID == b.cfg.owner && role != zendesk.RoleAdmin {
 		return nil, fmt.Errorf("user %d is the account owner, who must remain an admin: %w", u.ID, access.ErrNotGrantable)
 	}
+	if u.Role == zendesk.RoleAdmin && role != zendesk.RoleAdmin {
+		me, err := b.me(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if u.ID == me {
+			return nil, fmt.Errorf("user %d is the user zgov's credential acts as: demoting them would lock zgov out: %w", u.ID, access.ErrNotGrantable)
+		}
+	}
 	nu, _, err := b.client.Users.Update(ctx, u.ID, &zendesk.UpdateUserRequest{Role: &role})
 	if err != nil {
 		return nil, fmt.Errorf("set role of user %d to %s: %w", u.ID, role, err)

@@ -116,6 +116,9 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 	if opts != nil {
 		o = *opts
 	}
+	if err := plan.Validate(); err != nil {
+		return nil, fmt.Errorf("provision: apply: %w", err)
+	}
 	hash, err := plan.contentHash()
 	if err != nil {
 		return nil, fmt.Errorf("provision: apply: %w", err)

@@ -359,7 +359,13 @@ func TestAttack_ApplyDuplicateChangeIDs(t *testing.T) {
 	}
 	// The second change keeps its content but takes the first one's ID.
 	p.Changes[1].ID = p.Changes[0].ID
-	p = resave(t, p)
+	var buf bytes.Buffer
+	if err := p.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provision.LoadPlan(&buf); !errors.Is(err, provision.ErrInvalidPlan) {
+		t.Errorf("LoadPlan of a re-hashed plan with a duplicate change ID: %v, want ErrInvalidPlan", err)
+	}
 	before := env.b.Requests()
 	rep, err := applyRecovering(t, env.sys, newJournal(t, nil), p)
 	if err != nil {

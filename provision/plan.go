@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zgov-io/zgov/access"
@@ -368,5 +369,66 @@ func LoadPlan(r io.Reader) (*Plan, error) {
 	if got != p.Hash {
 		return nil, &PlanModifiedError{Recorded: p.Hash, Computed: got}
 	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("provision: load plan: %w", err)
+	}
 	return &p, nil
+}
+
+// ErrInvalidPlan means a plan's changes break the rules NewPlan follows: an
+// unknown kind, a change without what it needs, two changes with one ID.
+var ErrInvalidPlan = errors.New("invalid plan")
+
+// Validate checks the plan's changes: each of a known kind with what it
+// needs (a grant or revoke names a well-formed entitlement and a principal,
+// or the person whose account a create in the plan makes; a create names a
+// valid person; a deprovisioning step names a principal and a step), and
+// change IDs unique. LoadPlan and Apply call it, so that a plan built or
+// edited by hand cannot reach the backend half-formed. Errors wrap
+// ErrInvalidPlan and name the change.
+func (p *Plan) Validate() error {
+	seen := make(map[string]bool, len(p.Changes))
+	creates := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Kind == ChangeCreateAccount && c.Person != nil {
+			creates[strings.ToLower(c.Person.Email)] = true
+		}
+	}
+	for i, c := range p.Changes {
+		fail := func(format string, args ...any) error {
+			return fmt.Errorf("provision: plan: changes[%d] %q: %s: %w", i, c.ID, fmt.Sprintf(format, args...), ErrInvalidPlan)
+		}
+		if c.ID == "" || seen[c.ID] {
+			return fail("the change ID is empty or used twice")
+		}
+		seen[c.ID] = true
+		if c.PrincipalID != "" {
+			if _, err := access.ParseResourceID(c.PrincipalID); err != nil {
+				return fail("%v", err)
+			}
+		}
+		switch c.Kind {
+		case ChangeCreateAccount:
+			if c.Person == nil {
+				return fail("a create names no person")
+			}
+			if err := c.Person.Validate(); err != nil {
+				return fail("%v", err)
+			}
+		case ChangeGrant, ChangeRevoke:
+			if _, err := access.ParseEntitlementID(c.EntitlementID); err != nil {
+				return fail("%v", err)
+			}
+			if c.PrincipalID == "" && (c.Person == nil || !creates[strings.ToLower(c.Person.Email)]) {
+				return fail("names neither a principal nor a person the plan creates an account for")
+			}
+		case ChangeDeprovision:
+			if c.PrincipalID == "" || !c.Step.Valid() {
+				return fail("a deprovisioning step needs a principal and a valid step")
+			}
+		default:
+			return fail("unknown kind %q", c.Kind)
+		}
+	}
+	return nil
 }

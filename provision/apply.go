@@ -473,9 +473,19 @@ func (a *applier) begin(ctx context.Context, idx []int, op func(Change, string) 
 	return ok, nil
 }
 
-// finish journals how change i ended and records it.
+// finish journals how change i ended and records it. A change cut short
+// because ctx ended is left unfinished in the journal, so that the next run
+// resumes it rather than take it for failed. A change another run of the
+// plan finished meanwhile is done.
 func (a *applier) finish(ctx context.Context, i int, out JournalOutcome, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && !isChanged(out.Status) {
+		return fmt.Errorf("provision: apply: %w", ctxErr)
+	}
 	if _, jerr := a.j.Finish(ctx, a.report.Results[i].JournalID, out); jerr != nil {
+		if errors.Is(jerr, ErrJournalChangeFinished) {
+			a.set(i, StateDone, &out, nil)
+			return nil
+		}
 		return fmt.Errorf("provision: apply: journal %s: %w", a.plan.Changes[i].ID, jerr)
 	}
 	st := StateDone
@@ -525,6 +535,18 @@ func (a *applier) learnAccounts() {
 			a.accountOf[strings.ToLower(c.Person.Email)] = r.Outcome.PrincipalID
 		}
 	}
+}
+
+// createOf returns the result of the plan's create of email's account.
+func (a *applier) createOf(email string) *ChangeResult {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, c := range a.plan.Changes {
+		if c.Kind == ChangeCreateAccount && c.Person != nil && strings.EqualFold(c.Person.Email, email) {
+			return &a.report.Results[i]
+		}
+	}
+	return nil
 }
 
 // accountOutcome is the journal outcome of an account operation.
@@ -588,7 +610,14 @@ func (a *applier) change(ctx context.Context, idx []int, phase string, name Jour
 	for _, i := range idx {
 		c := a.plan.Changes[i]
 		if a.principal(c) == "" {
-			a.set(i, StateFailed, nil, fmt.Errorf("provision: %s: %s has no account (its creation failed)", c.ID, c.Person.Email))
+			// The person's account was not made by this run: its creation
+			// failed, or another run is making it (then this change is that
+			// run's to carry out).
+			st, why := StateFailed, "its creation failed"
+			if cr := a.createOf(c.Person.Email); cr != nil && cr.State == StateStale {
+				st, why = StateStale, "another run of the plan is creating it"
+			}
+			a.set(i, st, nil, fmt.Errorf("provision: %s: %s has no account yet: %s", c.ID, c.Person.Email, why))
 			continue
 		}
 		r := typeRank(c.EntitlementID)

@@ -350,18 +350,6 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 		if StateBasis(states[p], a.plan.ObjectTypes) == a.plan.Basis[p] {
 			continue
 		}
-		ours := false
-		for _, i := range byPrincipal[p] {
-			ours = ours || a.resumed[i]
-		}
-		for i := range a.plan.Changes {
-			if !pending[i] && a.plan.Changes[i].PrincipalID == p && a.report.Results[i].State == StateDone {
-				ours = true // a change of this plan, finished by an earlier run
-			}
-		}
-		if ours {
-			continue // the drift is this plan's own: carry on, idempotently
-		}
 		held := map[string]bool{}
 		if states[p].Exists {
 			gs, err := a.sys.GrantsFor(ctx, p)
@@ -372,38 +360,81 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 				held[g.ID()] = true
 			}
 		}
-		// The drift is the plan's own if exactly a prefix of the
-		// principal's changes is in effect and it holds a change that
-		// moves the basis: an earlier run (whose journal may be lost) got
-		// that far. Then the prefix is done and the rest goes ahead.
+		// The principal's changes in plan order, with those an earlier run
+		// finished (journaled) or that are in effect now. The drift is the
+		// plan's own if exactly a prefix of them has happened, including
+		// one that moves the basis, and nothing else explains the state (a
+		// suspension no change of the prefix made): an earlier run, whose
+		// journal may be lost, got that far, so the rest goes ahead.
 		// Otherwise someone else changed the principal: what is in effect
 		// is done, the rest stale.
-		changes := byPrincipal[p]
+		var all []int
+		for i, c := range a.plan.Changes {
+			if c.PrincipalID == p && c.Blocked == nil {
+				all = append(all, i)
+			}
+		}
+		happened := func(i int) bool {
+			return !pending[i] && a.report.Results[i].State == StateDone || inEffect(a.plan.Changes[i], states[p], held, a.facts)
+		}
 		k := 0
-		for k < len(changes) && inEffect(a.plan.Changes[changes[k]], states[p], held) {
+		for k < len(all) && happened(all[k]) {
 			k++
 		}
-		explained := false
-		for _, i := range changes[:k] {
-			explained = explained || a.movesBasis(a.plan.Changes[i])
+		explained, suspends := false, false
+		for _, i := range all[:k] {
+			c := a.plan.Changes[i]
+			explained = explained || a.movesBasis(c)
+			suspends = suspends || c.Kind == ChangeDeprovision && c.Step != access.DeprovisionDowngrade
 		}
-		for _, i := range changes[k:] {
-			explained = explained && !inEffect(a.plan.Changes[i], states[p], held)
+		for _, i := range all[k:] {
+			explained = explained && !happened(i)
 		}
-		for n, i := range changes {
-			switch {
-			case n < k:
-				a.set(i, StateDone, &JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
-			case explained:
-				continue // carried out below
-			case inEffect(a.plan.Changes[i], states[p], held):
-				a.set(i, StateDone, &JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
-			default:
-				a.set(i, StateStale, nil, fmt.Errorf("provision: %s changed since the plan was made: plan again", p))
+		if states[p].Suspended && !suspends {
+			explained = false
+		}
+		if explained {
+			for _, i := range all[:k] {
+				if pending[i] {
+					if err := a.settle(ctx, i, StateDone, JournalOutcome{Status: "in_effect", Note: "an earlier run of this plan made this change"}, nil); err != nil {
+						return err
+					}
+					delete(pending, i)
+				}
+			}
+			continue
+		}
+		for _, i := range byPrincipal[p] {
+			var err error
+			if inEffect(a.plan.Changes[i], states[p], held, a.facts) {
+				err = a.settle(ctx, i, StateDone, JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
+			} else {
+				stale := fmt.Errorf("provision: %s changed since the plan was made: plan again", p)
+				err = a.settle(ctx, i, StateStale, JournalOutcome{Status: "stale", Error: stale.Error(), ErrorClass: "stale"}, stale)
+			}
+			if err != nil {
+				return err
 			}
 			delete(pending, i)
 		}
 	}
+	return nil
+}
+
+// settle records change i as found by the check, without running it; a
+// change an earlier run began is finished in the journal with outcome, so
+// that it does not stay open.
+func (a *applier) settle(ctx context.Context, i int, st ChangeState, out JournalOutcome, err error) error {
+	if a.resumed[i] {
+		if _, jerr := a.j.Finish(ctx, a.report.Results[i].JournalID, out); jerr != nil && !errors.Is(jerr, ErrJournalChangeFinished) {
+			return fmt.Errorf("provision: apply: journal %s: %w", a.plan.Changes[i].ID, jerr)
+		}
+	}
+	var o *JournalOutcome
+	if st == StateDone {
+		o = &out
+	}
+	a.set(i, st, o, err)
 	return nil
 }
 
@@ -417,8 +448,11 @@ func (a *applier) movesBasis(c Change) bool {
 	return slices.Contains(a.plan.ObjectTypes, typ)
 }
 
-// inEffect reports whether a change's end state already holds.
-func inEffect(c Change, st access.PrincipalState, held map[string]bool) bool {
+// inEffect reports whether a change's end state already holds. A downgrade
+// is in effect when the principal holds none of what it removes and no
+// team entitlement (the agent or admin role): an admin re-hired since is
+// not downgraded.
+func inEffect(c Change, st access.PrincipalState, held map[string]bool, facts access.GuardFacts) bool {
 	switch c.Kind {
 	case ChangeGrant:
 		return held[access.GrantID(c.EntitlementID, c.PrincipalID)]
@@ -433,6 +467,16 @@ func inEffect(c Change, st access.PrincipalState, held map[string]bool) bool {
 		case access.DeprovisionDowngrade:
 			for _, r := range c.Removes {
 				if held[r] {
+					return false
+				}
+			}
+			for _, eid := range facts.TeamEntitlementIDs {
+				if held[access.GrantID(eid, c.PrincipalID)] {
+					return false
+				}
+			}
+			for _, g := range st.Grants { // the role, read even outside the scope
+				if slices.Contains(facts.TeamEntitlementIDs, strings.SplitN(g.ID(), "@", 2)[0]) {
 					return false
 				}
 			}

@@ -13,6 +13,13 @@ import (
 	"github.com/zgov-io/zgov/access"
 )
 
+// ErrApplyRunning means a plan is being applied through the same Journal
+// already: a second run would take the first's changes in flight for
+// interrupted ones and carry them out again. Runs in several processes must
+// be kept apart by the caller: apply a plan from one process at a time (a
+// job queue's unique jobs do that).
+var ErrApplyRunning = errors.New("the plan is being applied already")
+
 // ChangeState says how Apply left a change.
 type ChangeState string
 
@@ -151,8 +158,29 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 			return nil, fmt.Errorf("provision: apply: %w", err)
 		}
 	}
+	prefix := "plan-" + hash[:16] + "/"
+	j.mu.Lock()
+	if j.applying == nil {
+		j.applying = map[string]bool{}
+	}
+	running := j.applying[prefix]
+	j.applying[prefix] = true
+	j.mu.Unlock()
+	if running {
+		return nil, fmt.Errorf("provision: apply: %w", ErrApplyRunning)
+	}
+	defer func() {
+		j.mu.Lock()
+		delete(j.applying, prefix)
+		j.mu.Unlock()
+	}()
+	// An earlier run's journal entries decide what is done: they must not
+	// have been edited.
+	if _, err := j.Verify(ctx); err != nil {
+		return nil, fmt.Errorf("provision: apply: the journal does not verify, so it cannot say what is done: %w", err)
+	}
 	a := &applier{facts: facts, sys: sys, j: j, plan: plan, actor: o.Actor, progress: o.Progress,
-		prefix: "plan-" + hash[:16] + "/", report: &ApplyReport{Results: make([]ChangeResult, len(plan.Changes))}}
+		prefix: prefix, report: &ApplyReport{Results: make([]ChangeResult, len(plan.Changes))}}
 	if err := a.run(ctx); err != nil {
 		return a.report, err
 	}

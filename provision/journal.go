@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"sync"
 	"time"
 )
 
@@ -115,6 +116,12 @@ type Journal struct {
 	// sem serialises this Journal's appends (cancellably), so that its
 	// goroutines do not conflict with one another at the store.
 	sem chan struct{}
+
+	// applying holds the journal-ID prefixes of the plans Apply is
+	// carrying out through this Journal, so that a second run of a plan
+	// does not start while the first runs.
+	mu       sync.Mutex
+	applying map[string]bool
 }
 
 // JournalOption configures a Journal.

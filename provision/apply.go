@@ -367,10 +367,17 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 	if !ok {
 		return nil // nothing to check with: every change goes ahead, idempotently
 	}
-	states, err := reader.ReadPrincipals(ctx, ids)
+	toRead := slices.Clone(ids)
+	for _, admin := range a.plan.Admins {
+		if byPrincipal[admin] == nil {
+			toRead = append(toRead, admin)
+		}
+	}
+	states, err := reader.ReadPrincipals(ctx, toRead)
 	if err != nil {
 		return fmt.Errorf("provision: apply: check principals: %w", err)
 	}
+	a.guardLastAdmin(states, pending)
 	done := 0
 	for _, p := range ids {
 		done++
@@ -447,6 +454,40 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 		}
 	}
 	return nil
+}
+
+// guardLastAdmin blocks the pending changes that would leave no active
+// admin, on the admins as they are now (the plan's admins, read again:
+// someone may have demoted some since the plan was made).
+func (a *applier) guardLastAdmin(states map[string]access.PrincipalState, pending map[int]bool) {
+	eid := a.plan.AdminEntitlementID
+	if eid == "" {
+		return
+	}
+	active := map[string]bool{}
+	for _, p := range a.plan.Admins {
+		st := states[p]
+		if !st.Exists || st.Suspended {
+			continue
+		}
+		for _, g := range st.Grants {
+			if g.ID() == access.GrantID(eid, p) {
+				active[p] = true
+			}
+		}
+	}
+	for i, c := range a.plan.Changes {
+		if !pending[i] || !active[c.PrincipalID] || !removesAdmin(c, eid) {
+			continue
+		}
+		if len(active) == 1 {
+			a.set(i, StateBlocked, nil, &GuardError{Guard: GuardLastAdmin, PrincipalID: c.PrincipalID, ChangeID: c.ID,
+				Detail: c.PrincipalID + " is the last active admin now"})
+			delete(pending, i)
+			continue
+		}
+		delete(active, c.PrincipalID)
+	}
 }
 
 // settle records change i as found by the check, without running it; a

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -62,6 +63,12 @@ type Plan struct {
 	// Guards is the guards' report: what they block, and whether the run
 	// as a whole exceeds a blast-radius cap (Guards.Run).
 	Guards GuardReport `json:"guards"`
+	// AdminEntitlementID and Admins are the entitlement whose last active
+	// holder keeps it (access.GuardFacts.AdminEntitlementID) and its active
+	// holders when the plan was made: Apply reads them again and blocks a
+	// change that would leave none, whoever demoted the others since.
+	AdminEntitlementID string   `json:"admin_entitlement_id,omitempty"`
+	Admins             []string `json:"admins,omitempty"`
 	// Hash is the lower-case hex SHA-256 of the plan's JSON without it. Save
 	// sets it; LoadPlan checks it.
 	Hash string `json:"hash"`
@@ -185,6 +192,10 @@ func NewPlan(ctx context.Context, policy *Policy, dir Directory, snap *access.Sn
 	}
 	if p.Guards, err = o.Guards.Check(snap, o.Facts, p.Changes); err != nil {
 		return nil, fmt.Errorf("provision: plan: %w", err)
+	}
+	if o.Facts.AdminEntitlementID != "" {
+		p.AdminEntitlementID = o.Facts.AdminEntitlementID
+		p.Admins = slices.Sorted(maps.Keys(activeHolders(snap, o.Facts.AdminEntitlementID)))
 	}
 	for _, c := range p.Conflicts {
 		if _, ok := snap.Resource(c.Principal); ok {

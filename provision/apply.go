@@ -625,8 +625,26 @@ func (a *applier) create(ctx context.Context, idx []int) error {
 		reqs[k] = access.AccountRequest{Person: *c.Person, Role: c.Role}
 	}
 	res := a.sys.CreateAccounts(ctx, reqs, func(n int) { a.report1("create", n, len(idx)) })
+	promoted := a.promoteExisting(ctx, reqs, res)
 	for k, i := range idx {
 		out := accountOutcome(res[k].Result, res[k].Err)
+		if pr, ok := promoted[k]; ok {
+			// The account existed with a lower role than the plan gives
+			// (an end user a sync outside its scope did not see): the create
+			// raised it, and says so.
+			rout := JournalOutcomeOf(pr.res, pr.err)
+			out.Added = append(out.Added, rout.Added...)
+			out.Replaced = append(out.Replaced, rout.Replaced...)
+			if rout.GrantID != "" && pr.res.Status == access.StatusGranted {
+				out.Added = append(out.Added, rout.GrantID)
+				out.Status = string(access.AccountChanged)
+			}
+			out.Note = strings.TrimPrefix(out.Note+"; "+"raised the existing account's role to "+reqs[k].Role, "; ")
+			if pr.err != nil {
+				res[k].Err = pr.err
+				out.Error, out.ErrorClass = pr.err.Error(), JournalErrorClass(pr.err)
+			}
+		}
 		if res[k].Err == nil {
 			a.mu.Lock()
 			a.accountOf[strings.ToLower(reqs[k].Person.Email)] = res[k].Result.PrincipalID
@@ -637,6 +655,52 @@ func (a *applier) create(ctx context.Context, idx []int) error {
 		}
 	}
 	return nil
+}
+
+type promotion struct {
+	res access.Result
+	err error
+}
+
+// promoteExisting raises the role of accounts a create found existing with
+// a lower built-in role than the create asked for, and returns what it did
+// by request index. It never lowers a role.
+func (a *applier) promoteExisting(ctx context.Context, reqs []access.AccountRequest, res []access.AccountBulkResult) map[int]promotion {
+	var idx []int
+	var ids []string
+	for k, r := range res {
+		if r.Err == nil && r.Result.Status == access.AccountExists && reqs[k].Role != "" {
+			idx = append(idx, k)
+			ids = append(ids, r.Result.PrincipalID)
+		}
+	}
+	reader, ok := a.sys.Backend().(access.PrincipalReader)
+	if len(idx) == 0 || !ok {
+		return nil
+	}
+	states, err := reader.ReadPrincipals(ctx, ids)
+	if err != nil {
+		return nil // the grants that need the role will say what is wrong
+	}
+	out := map[int]promotion{}
+	for _, k := range idx {
+		p, want := res[k].Result.PrincipalID, reqs[k].Role
+		current := -1
+		for _, g := range states[p].Grants {
+			eid, _, _ := strings.Cut(g.ID(), "@")
+			if r, ok := strings.CutPrefix(eid, "role:"); ok {
+				if role, ok := strings.CutSuffix(r, ":assigned"); ok {
+					current = max(current, roleRank(role))
+				}
+			}
+		}
+		if r := roleRank(want); r < 0 || current < 0 || current >= r {
+			continue
+		}
+		gr, gerr := a.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:" + want + ":assigned", PrincipalID: p})
+		out[k] = promotion{gr, gerr}
+	}
+	return out
 }
 
 // learnAccounts records the principals of accounts created by earlier runs

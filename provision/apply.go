@@ -181,9 +181,13 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 	}
 	a := &applier{facts: facts, sys: sys, j: j, plan: plan, actor: o.Actor, progress: o.Progress,
 		prefix: prefix, report: &ApplyReport{Results: make([]ChangeResult, len(plan.Changes))}}
-	if err := a.run(ctx); err != nil {
-		return a.report, err
-	}
+	err = a.run(ctx)
+	a.tally()
+	return a.report, err
+}
+
+// tally counts the results by state, also of a run cut short.
+func (a *applier) tally() {
 	for _, r := range a.report.Results {
 		switch r.State {
 		case StateApplied:
@@ -198,7 +202,6 @@ func Apply(ctx context.Context, sys *access.System, j *Journal, plan *Plan, opts
 			a.report.Failed++
 		}
 	}
-	return a.report, nil
 }
 
 // applier is one run of Apply.

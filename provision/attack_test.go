@@ -1022,18 +1022,6 @@ func hireAccounts(srv *zendesktest.Server) map[string]int {
 	return out
 }
 
-// userWrites counts the writes to each user (PUT and DELETE of
-// /users/{id}), from the request log.
-func userWrites(srv *zendesktest.Server) map[string]int {
-	out := map[string]int{}
-	for _, r := range srv.RequestLog() {
-		if (r.Method == "PUT" || r.Method == "DELETE") && strings.Contains(r.Path, "/users/") {
-			out[strings.TrimSuffix(r.Path, ".json")]++
-		}
-	}
-	return out
-}
-
 // TestAttackApplyConcurrentRuns applies one plan from two goroutines at
 // once, each with its own journal (a misconfiguration): the account
 // converges, with one account per new hire, each journal well formed.

@@ -3,6 +3,9 @@
 // With no ZENDESK_SUBDOMAIN set it starts an in-process Zendesk simulator seeded with a
 // small demo account, so it runs anywhere with no credentials: it prints an inventory,
 // takes a snapshot, grants one access, takes a second snapshot and prints the difference.
+// Then it provisions day-one access: from a policy and a directory (policy.yaml and
+// directory.yaml, embedded) it plans account creations and grants, prints the plan,
+// applies it with a journal, and verifies and exports the journal.
 //
 //	go run ./examples/quickstart
 //
@@ -87,7 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return syncLive(ctx, stdout, stderr, client)
 }
 
-// runDemo runs the quickstart against a fresh simulator: inventory, then a grant.
+// runDemo runs the quickstart against a fresh simulator: inventory, a grant, then day-one
+// access from a policy and a directory.
 func runDemo(ctx context.Context, out io.Writer) error {
 	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
 	if err != nil {
@@ -104,7 +108,10 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err := printInventory(ctx, out, c); err != nil {
 		return err
 	}
-	return governDemo(ctx, out, c)
+	if err := governDemo(ctx, out, c); err != nil {
+		return err
+	}
+	return dayOneDemo(ctx, out, srv, c)
 }
 
 // connectLive returns a read-only client for the account the environment names, and

@@ -33,6 +33,33 @@ func TestQuickstartAgainstSimulator(t *testing.T) {
 	}
 }
 
+// TestQuickstartDayOne checks the day-one step of the demo: the plan's table, every
+// change applied, the journal verified and exported.
+func TestQuickstartDayOne(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(t.Context(), nil, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	got := out.String()
+	_, dayOne, ok := strings.Cut(got, "Day one:")
+	if !ok {
+		t.Fatalf("no day-one step:\n%s", got)
+	}
+	for _, want := range []string{
+		"PRINCIPAL", "CHANGE", "ACCESS", "BLOCKED", "EFFECTS", // the table's header
+		"ann.lee@example.com (new)", "create account", "group Tier 2", "replaces role end-user",
+		"3 creates, 6 grants, 0 revokes, 0 deprovisions; 0 blocked",
+		"Applied: 9 applied, 0 done already, 0 stale, 0 blocked, 0 failed",
+		"create_account carla.diaz@example.com: applied (created)",
+		"Journal verified: 18 entries", "exported 18 lines of JSON",
+	} {
+		if !strings.Contains(dayOne, want) {
+			t.Errorf("the day-one step lacks %q:\n%s", want, dayOne)
+		}
+	}
+}
+
 func TestQuickstartNeedsCredentialsForARealAccount(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"ZENDESK_SUBDOMAIN": "acme"}

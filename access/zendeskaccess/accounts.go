@@ -12,6 +12,10 @@ import (
 
 var _ access.AccountManager = (*Backend)(nil)
 
+// createAttempts is how often CreateAccount sends a create whose outcome is
+// unknown, looking for the account in between.
+const createAttempts = 3
+
 // CreateAccount gives a person a Zendesk account with the role asked for
 // (agent by default, as other IGA products provision; "end-user", "agent"
 // or "admin"), unless they have one: a live user whose e-mail address
@@ -53,6 +57,16 @@ func (b *Backend) CreateAccount(ctx context.Context, req access.AccountRequest) 
 		cr.ExternalID = zendesk.Ptr(p.ExternalID)
 	}
 	u, _, err := b.client.Users.Create(ctx, cr)
+	for attempt := 1; err != nil && attempt < createAttempts && ctx.Err() == nil && !errors.Is(err, zendesk.ErrInvalid) && !zendesk.IsRateLimited(err); attempt++ {
+		// The outcome is unknown (a 5xx, a lost answer; the client does not
+		// repeat a create): if the account is not there, create it again.
+		if res, found, ferr := b.findPerson(ctx, p); ferr == nil && found {
+			res.Status, res.MatchedBy = access.AccountCreated, ""
+			res.Note = fmt.Sprintf("the create's answer was lost (%v), but the account is there", err)
+			return res, nil
+		}
+		u, _, err = b.client.Users.Create(ctx, cr)
+	}
 	if err != nil {
 		// A create refused because the address was taken meanwhile (by
 		// another process, or by our own create whose answer was lost and

@@ -28,8 +28,11 @@ const (
 // intervals up to jobPollMax.
 const (
 	jobPollFirst = 100 * time.Millisecond
-	jobPollMax   = 5 * time.Second
+	jobPollMax   = 2 * time.Second
 )
+
+// bulkAttempts is how often a bulk request whose outcome is unknown is sent.
+const bulkAttempts = 3
 
 // bulkRun collects the results of one GrantMany or RevokeMany.
 type bulkRun struct {
@@ -231,7 +234,18 @@ func (b *Backend) jobs(ctx context.Context, items []int, submit func(chunk []int
 		g, gctx := errgroup.WithContext(ctx)
 		for w, chunk := range wave {
 			g.Go(func() error {
-				job, err := submit(chunk)
+				// A bulk request whose outcome is unknown (a 5xx, a lost
+				// answer: the client retries only what it knows is safe) is
+				// sent again: a repeated item is detectable (a duplicate
+				// membership, an e-mail address taken) and its result says
+				// so. Only then do its items fall back to single calls.
+				var job *zendesk.JobStatus
+				var err error
+				for attempt := 0; attempt < bulkAttempts; attempt++ {
+					if job, err = submit(chunk); err == nil || errors.Is(err, zendesk.ErrForbidden) || errors.Is(err, zendesk.ErrInvalid) || gctx.Err() != nil {
+						break
+					}
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil || job == nil || gctx.Err() != nil {

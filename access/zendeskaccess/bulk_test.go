@@ -3,6 +3,10 @@ package zendeskaccess_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zgov-io/zgov/access"
@@ -162,5 +166,83 @@ func TestCreateAccountsInBulk(t *testing.T) {
 		if got := len(liveUsers(srv, zendesktest.RoleAgent)); got != len(existing)+250 {
 			t.Errorf("imports %v: %d agents, want %d", imports, got, len(existing)+250)
 		}
+	}
+}
+
+// TestBulkRequestsWithUnknownOutcome loses the answer to the first bulk
+// request of each kind: the request is sent again (a repeat is detectable)
+// instead of falling back to a single call per item, and every item ends as
+// it should.
+func TestBulkRequestsWithUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, zendesktest.WithAccount(zendesktest.AccountSpec{Seed: 5, Agents: 20, Groups: 3}),
+		zendesktest.WithAgentSeats(1000), zendesktest.WithBulkUserImports(true), zendesktest.WithRequestLog(5000))
+	p := newProxy(t, srv)
+	b := p.backend(t)
+	var lost gosync.Map
+	p.set(func(r *http.Request) string {
+		if strings.HasSuffix(r.URL.Path, "/create_many") {
+			if _, seen := lost.LoadOrStore(r.URL.Path, true); !seen {
+				return "lose"
+			}
+		}
+		return ""
+	})
+	var reqs []access.GrantRequest
+	agents := liveUsers(srv, zendesktest.RoleAgent)
+	for _, u := range agents {
+		reqs = append(reqs, access.GrantRequest{EntitlementID: groupE(groups(srv)[2].ID), PrincipalID: uid(u.ID)})
+	}
+	for i, res := range b.GrantMany(t.Context(), reqs, nil) {
+		if res.Err != nil || res.Result.Status == "" {
+			t.Errorf("%s: %+v, %v", reqs[i].GrantID(), res.Result, res.Err)
+		}
+	}
+	var people []access.AccountRequest
+	for i := range 10 {
+		people = append(people, access.AccountRequest{Person: access.Person{Email: fmt.Sprintf("lost%d@example.com", i)}})
+	}
+	for i, res := range b.CreateAccounts(t.Context(), people, nil) {
+		if res.Err != nil || res.Result.Status == "" {
+			t.Errorf("%s: %+v, %v", people[i].Person.Email, res.Result, res.Err)
+		}
+	}
+	st := srv.Stats()
+	if n := st.Requests["POST /api/v2/group_memberships"] + st.Requests["POST /api/v2/users"]; n != 0 {
+		t.Errorf("%d single creates after a lost bulk answer, want 0 (the bulk request is sent again)", n)
+	}
+	for _, u := range agents {
+		if !held(t, srv, u.ID)[access.GrantID(groupE(groups(srv)[2].ID), uid(u.ID))] {
+			t.Errorf("user %d is not in the group", u.ID)
+		}
+	}
+}
+
+// TestCreateAccountUnknownOutcome fails the first create with a 500: the
+// account is looked for and, not there, created again: one account.
+func TestCreateAccountUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, zendesktest.WithAgentSeats(10))
+	p := newProxy(t, srv)
+	b := p.backend(t)
+	var n atomic.Int32
+	p.set(func(r *http.Request) string {
+		if r.Method == http.MethodPost && r.URL.Path == "/api/v2/users" && n.Add(1) == 1 {
+			return "fail500"
+		}
+		return ""
+	})
+	res, err := b.CreateAccount(t.Context(), access.AccountRequest{Person: access.Person{Email: "once@example.com"}})
+	if err != nil || res.Status != access.AccountCreated {
+		t.Fatalf("CreateAccount = %+v, %v; want created", res, err)
+	}
+	count := 0
+	for _, u := range liveUsers(srv) {
+		if u.Email == "once@example.com" {
+			count++
+		}
+	}
+	if count != 1 {
+		t.Errorf("%d accounts for once@example.com, want 1", count)
 	}
 }

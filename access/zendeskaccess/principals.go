@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/zendesk"
 )
 
 var _ access.PrincipalReader = (*Backend)(nil)
@@ -58,22 +62,40 @@ func (b *Backend) ReadPrincipals(ctx context.Context, principalIDs []string) (ma
 		return nil, fmt.Errorf("zendeskaccess: read principals: %w", err)
 	}
 	orgs := slices.Contains(b.objectTypes(st), TypeOrganization)
+	// The chunks are read WithConcurrency at once: latency, not the rate
+	// limit, bounds a long list of sequential reads.
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(b.cfg.concurrency)
 	for chunk := range slices.Chunk(ids, 100) {
-		users, err := b.client.Users.GetMany(ctx, chunk)
-		if err != nil {
-			return nil, fmt.Errorf("zendeskaccess: read principals: %w", err)
-		}
-		for i := range users {
-			u := &users[i]
-			if !u.Active {
-				continue
+		g.Go(func() error {
+			users, err := b.client.Users.GetMany(gctx, chunk)
+			if err != nil {
+				return fmt.Errorf("zendeskaccess: read principals: %w", err)
 			}
-			gs := b.userObjectGrants(u, st.hasCustomRole)
-			if orgs && u.OrganizationID != nil && b.orgSelected(*u.OrganizationID, "") {
-				gs = append(gs, b.attrs.membershipGrant(orgEID(*u.OrganizationID), u.ID, 0, u.Suspended, true))
-			}
-			out[userRID(u.ID)] = access.PrincipalState{Exists: true, Suspended: u.Suspended, Grants: gs}
-		}
+			mu.Lock()
+			defer mu.Unlock()
+			b.recordPrincipals(out, users, st, orgs)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// recordPrincipals puts the state of users into out.
+func (b *Backend) recordPrincipals(out map[string]access.PrincipalState, users []zendesk.User, st *accountState, orgs bool) {
+	for i := range users {
+		u := &users[i]
+		if !u.Active {
+			continue
+		}
+		gs := b.userObjectGrants(u, st.hasCustomRole)
+		if orgs && u.OrganizationID != nil && b.orgSelected(*u.OrganizationID, "") {
+			gs = append(gs, b.attrs.membershipGrant(orgEID(*u.OrganizationID), u.ID, 0, u.Suspended, true))
+		}
+		out[userRID(u.ID)] = access.PrincipalState{Exists: true, Suspended: u.Suspended, Grants: gs}
+	}
 }

@@ -227,11 +227,19 @@ func failed(res zendesk.JobResult) bool {
 // so that the caller falls back to a single call). Create results are
 // matched by index; delete results, which have none, by position.
 func (b *Backend) jobs(ctx context.Context, items []int, submit func(chunk []int) (*zendesk.JobStatus, error), result func(i int, res zendesk.JobResult, ok bool)) {
+	b.jobsIn(ctx, items, bulkJobs, submit, result)
+}
+
+// jobsIn is jobs with at most inFlight submissions at once (the jobs still
+// run together). CreateAccounts submits one at a time, so that Zendesk
+// numbers the new users in request order: the same plan gives the same ids.
+func (b *Backend) jobsIn(ctx context.Context, items []int, inFlight int, submit func(chunk []int) (*zendesk.JobStatus, error), result func(i int, res zendesk.JobResult, ok bool)) {
 	chunks := slices.Collect(slices.Chunk(items, bulkItems))
 	for wave := range slices.Chunk(chunks, bulkJobs) {
 		jobIDs := make([]string, len(wave))
 		var mu sync.Mutex
 		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(inFlight)
 		for w, chunk := range wave {
 			g.Go(func() error {
 				// A bulk request whose outcome is unknown (a 5xx, a lost
@@ -394,11 +402,11 @@ func (b *Backend) CreateAccounts(ctx context.Context, reqs []access.AccountReque
 	}
 	// One job first: where bulk imports are off it is the only 403.
 	first := bulk[:min(len(bulk), bulkItems)]
-	b.jobs(ctx, first, submit, result)
+	b.jobsIn(ctx, first, 1, submit, result)
 	if rest := bulk[len(first):]; forbidden {
 		single = append(single, rest...)
 	} else {
-		b.jobs(ctx, rest, submit, result)
+		b.jobsIn(ctx, rest, 1, submit, result)
 	}
 	slices.Sort(single)
 	g, gctx := errgroup.WithContext(ctx)

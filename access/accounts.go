@@ -284,21 +284,7 @@ type AccountError struct {
 
 // Error says what was asked, what changed and what failed.
 func (e *AccountError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "access: %s failed after changing %s (status %s", e.What, e.Result.PrincipalID, e.Result.Status)
-	for _, g := range e.Result.Added {
-		b.WriteString("; added ")
-		b.WriteString(idOf(g))
-	}
-	for _, g := range e.Result.Replaced {
-		b.WriteString("; removed ")
-		b.WriteString(idOf(g))
-	}
-	b.WriteString("): ")
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
+	return changeFailed(fmt.Sprintf("%s failed after changing %s", e.What, e.Result.PrincipalID), e.Result.Status, e.Result.Added, e.Result.Replaced, e.Err)
 }
 
 // Unwrap returns Err.

@@ -118,11 +118,12 @@ func (s *System) CreateAccounts(ctx context.Context, reqs []AccountRequest, prog
 		}
 	}
 	bc, isBulk := s.b.(BulkAccountCreator)
+	_, noAccounts := s.accounts("create account")
 	var okIdx []int
 	var okReqs []AccountRequest
 	for i, r := range reqs {
-		if _, err := s.accounts("create account"); err != nil {
-			out[i] = AccountBulkResult{Err: err}
+		if noAccounts != nil {
+			out[i] = AccountBulkResult{Err: noAccounts}
 			report()
 			continue
 		}

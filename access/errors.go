@@ -195,19 +195,25 @@ type PartialError struct {
 
 // Error says what was asked, what was changed and what failed.
 func (e *PartialError) Error() string {
+	return changeFailed(fmt.Sprintf("%s %s failed after changing access", e.Op, e.GrantID), e.Result.Status, e.Result.Added, e.Result.Replaced, e.Err)
+}
+
+// changeFailed words the error of a call that changed something and then
+// failed: what, its status, what it added and removed, and why it stopped.
+func changeFailed[S ~string](what string, status S, added, removed []Grant, err error) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "access: %s %s failed after changing access (status %s", e.Op, e.GrantID, e.Result.Status)
-	for _, g := range e.Result.Added {
+	fmt.Fprintf(&b, "access: %s (status %s", what, status)
+	for _, g := range added {
 		b.WriteString("; added ")
 		b.WriteString(idOf(g))
 	}
-	for _, g := range e.Result.Replaced {
+	for _, g := range removed {
 		b.WriteString("; removed ")
 		b.WriteString(idOf(g))
 	}
 	b.WriteString("): ")
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
+	if err != nil {
+		b.WriteString(err.Error())
 	}
 	return b.String()
 }

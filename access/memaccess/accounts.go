@@ -323,23 +323,24 @@ func (b *Backend) ReadPrincipals(ctx context.Context, principalIDs []string) (ma
 	defer b.mu.RUnlock()
 	out := make(map[string]access.PrincipalState, len(principalIDs))
 	for _, p := range principalIDs {
-		td := b.typeOf(p)
-		if td == nil {
-			out[p] = access.PrincipalState{}
-			continue
-		}
-		r, ok := td.resources[p]
-		if !ok {
-			out[p] = access.PrincipalState{}
-			continue
-		}
-		st := access.PrincipalState{Exists: true, Suspended: r.Attributes()["suspended"] == "true"}
-		for _, g := range b.grantsOf(p, false) {
-			if b.exclusive[strings.SplitN(g.ID(), ":", 2)[0]] {
-				st.Grants = append(st.Grants, g)
+		out[p] = access.PrincipalState{}
+		if td := b.typeOf(p); td != nil {
+			if r, ok := td.resources[p]; ok {
+				out[p] = access.PrincipalState{Exists: true, Suspended: r.Attributes()["suspended"] == "true"}
 			}
 		}
-		out[p] = st
+	}
+	// One pass over the grants of the exclusive types, not one per
+	// principal.
+	for _, typ := range slices.Sorted(maps.Keys(b.exclusive)) {
+		td := b.byType[typ]
+		for _, gid := range slices.Sorted(maps.Keys(td.grants)) {
+			g := td.grants[gid]
+			if st, ok := out[g.PrincipalID()]; ok && st.Exists {
+				st.Grants = append(st.Grants, g)
+				out[g.PrincipalID()] = st
+			}
+		}
 	}
 	return out, nil
 }

@@ -3,20 +3,21 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/zgov-io/zgov/internal/measure"
 )
 
 // result turns a measurement into the JSON summary's fields.
 func (m *measurement) result(p params) result {
 	r := result{
 		People: m.people, Users: m.snapshotUsers, Changes: len(m.plan.Changes), Creates: m.creates, Grants: m.grants,
-		ParseS: round(m.parse.Seconds()), PlanS: round(m.planTime.Seconds()),
-		PlanMB: round(mb(m.planPeak)), PlanBaseMB: round(mb(m.planAt)), PlanAllocMB: round(mb(m.planAlloc)),
-		SyncBeforeS: round(m.syncBefore.Seconds()), SyncAfterS: round(m.syncAfter.Seconds()),
-		ApplyS: round(m.applyTime.Seconds()), Requests: m.stats.Total, MinRequests: m.cost.total(),
+		ParseS: measure.Round(m.parse.Seconds()), PlanS: measure.Round(m.planTime.Seconds()),
+		PlanMB: measure.Round(measure.MB(m.planPeak)), PlanBaseMB: measure.Round(measure.MB(m.planAt)), PlanAllocMB: measure.Round(measure.MB(m.planAlloc)),
+		SyncBeforeS: measure.Round(m.syncBefore.Seconds()), SyncAfterS: measure.Round(m.syncAfter.Seconds()),
+		ApplyS: measure.Round(m.applyTime.Seconds()), Requests: m.stats.Total, MinRequests: m.cost.total(),
 		NaiveRequests: len(m.plan.Changes), JobPolls: m.cost.polls, JobWaves: m.cost.waves,
 		Throttled: m.stats.Throttled, FaultsInjected: m.stats.Faults,
 		Applied: m.report.Applied, Done: m.report.Done, Stale: m.report.Stale, Blocked: m.report.Blocked, Failed: m.report.Failed,
@@ -26,7 +27,7 @@ func (m *measurement) result(p params) result {
 		RPM: p.rpm, LatencyMS: p.latency.Milliseconds(), Faults: m.faults, BulkImports: p.bulkImports,
 	}
 	if p.rpm > 0 {
-		r.WallBoundS = round(1.2 * float64(r.MinRequests) * 60 / float64(p.rpm))
+		r.WallBoundS = measure.Round(1.2 * float64(r.MinRequests) * 60 / float64(p.rpm))
 	}
 	return r
 }
@@ -148,7 +149,3 @@ func examples(ids []string) string {
 	}
 	return s
 }
-
-func mb(b uint64) float64 { return float64(b) / (1 << 20) }
-
-func round(f float64) float64 { return math.Round(f*1000) / 1000 }

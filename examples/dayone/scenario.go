@@ -8,8 +8,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/zgov-io/zgov/internal/measure"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
@@ -75,7 +76,7 @@ func runScenario(ctx context.Context, p params, faults float64) (*measurement, e
 	if p.rpm == 0 {
 		// The unlimited simulator still advertises its plan's limit, which the client
 		// would pace itself to.
-		clientOpts = append(clientOpts, zendesk.WithLimiter(unlimited{}))
+		clientOpts = append(clientOpts, zendesk.WithLimiter(measure.Unlimited{}))
 	}
 	client, err := zendesk.NewClient(cred.Subdomain, clientOpts...)
 	if err != nil {
@@ -124,14 +125,14 @@ func runScenario(ctx context.Context, p params, faults float64) (*measurement, e
 	planOpts := &provision.PlanOptions{Facts: facts, ObjectTypes: objectTypes, Now: takenAt}
 
 	runtime.GC()
-	m.planAt = heapInUse()
-	allocBefore := totalAlloc()
-	peak := newPeakSampler()
+	m.planAt = measure.HeapInUse()
+	allocBefore := measure.TotalAlloc()
+	peak := measure.StartPeakSampler(5 * time.Millisecond)
 	start = time.Now()
 	plan, err := provision.NewPlan(ctx, policy, dir, before, planOpts)
 	m.planTime = time.Since(start)
-	m.planPeak = peak.stop()
-	m.planAlloc = totalAlloc() - allocBefore
+	m.planPeak = peak.Stop()
+	m.planAlloc = measure.TotalAlloc() - allocBefore
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
@@ -296,52 +297,4 @@ func seed(srv *zendesktest.Server, p params) (policy, dir []byte, err error) {
 		}
 	}
 	return []byte(pol.String()), []byte(d.String()), nil
-}
-
-// unlimited is a Limiter that never waits: with -rpm 0 the client does not pace itself.
-type unlimited struct{}
-
-func (unlimited) Wait(ctx context.Context) error { return ctx.Err() }
-
-// peakSampler records the largest heap in use while something runs.
-type peakSampler struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	peak uint64
-}
-
-func newPeakSampler() *peakSampler {
-	s := &peakSampler{done: make(chan struct{})}
-	s.wg.Go(func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			s.peak = max(s.peak, heapInUse())
-			select {
-			case <-s.done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return s
-}
-
-// stop ends the sampling and returns the peak.
-func (s *peakSampler) stop() uint64 {
-	close(s.done)
-	s.wg.Wait()
-	return max(s.peak, heapInUse())
-}
-
-func heapInUse() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-func totalAlloc() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.TotalAlloc
 }

@@ -32,13 +32,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"runtime"
 	"sort"
-	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/zgov-io/zgov/internal/measure"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
@@ -204,7 +204,7 @@ func run(ctx context.Context, out io.Writer, p params) error {
 	if p.rpm == 0 {
 		// The unlimited simulator still advertises its plan's limit, which the client
 		// would pace itself to.
-		clientOpts = append(clientOpts, zendesk.WithLimiter(unlimited{}))
+		clientOpts = append(clientOpts, zendesk.WithLimiter(measure.Unlimited{}))
 	}
 	client, err := zendesk.NewClient(cred.Subdomain, clientOpts...)
 	if err != nil {
@@ -220,12 +220,12 @@ func run(ctx context.Context, out io.Writer, p params) error {
 	}
 
 	runtime.GC()
-	base := heapInUse()
-	peak := newPeakSampler()
+	base := measure.HeapInUse()
+	peak := measure.StartPeakSampler(20 * time.Millisecond)
 	start := time.Now()
 	snap, err := access.Sync(ctx, backend, &access.SyncOptions{Now: func() time.Time { return time.Unix(0, 0).UTC() }})
 	wall := time.Since(start)
-	peakHeap := peak.stop()
+	peakHeap := peak.Stop()
 	if err != nil {
 		return fmt.Errorf("sync: %w", err)
 	}
@@ -245,9 +245,9 @@ func run(ctx context.Context, out io.Writer, p params) error {
 	c := snap.Counts()
 	r := result{
 		Requests: snap.Provenance().Requests, MinRequests: minReq, Throttled: stats.Throttled,
-		FaultsInjected: stats.Faults, WallS: round(wall.Seconds()),
-		FloorS: round(fl.total().Seconds()), RateFloorS: round(fl.rate.Seconds()), LatencyFloorS: round(fl.latency.Seconds()),
-		Resources: c.Resources, Grants: c.Grants, PeakHeapMB: round(mb(peakHeap)), BaseHeapMB: round(mb(base)),
+		FaultsInjected: stats.Faults, WallS: measure.Round(wall.Seconds()),
+		FloorS: measure.Round(fl.total().Seconds()), RateFloorS: measure.Round(fl.rate.Seconds()), LatencyFloorS: measure.Round(fl.latency.Seconds()),
+		Resources: c.Resources, Grants: c.Grants, PeakHeapMB: measure.Round(measure.MB(peakHeap)), BaseHeapMB: measure.Round(measure.MB(base)),
 		SnapshotSHA256: snap.Hash(), RPM: p.rpm, LatencyMS: p.latency.Milliseconds(), Faults: p.faults,
 	}
 	// Encode before printing anything, so that the report always ends with its summary.
@@ -329,11 +329,6 @@ func requests(n int) string {
 	return fmt.Sprintf("%d requests", n)
 }
 
-// unlimited is a Limiter that never waits: with -rpm 0 the client does not pace itself.
-type unlimited struct{}
-
-func (unlimited) Wait(ctx context.Context) error { return ctx.Err() }
-
 // stream is one collection the sync must read, and the pages it takes at 100 a page.
 // chain marks a stream read as one cursor list, whose pages are requested one after
 // another; the reads of the account state (account settings and custom roles) are not
@@ -368,46 +363,6 @@ func expectedStreams(c zendesktest.AccountCounts, p params) []stream {
 	}
 	return s
 }
-
-// peakSampler records the largest heap in use while a sync runs.
-type peakSampler struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	peak uint64
-}
-
-func newPeakSampler() *peakSampler {
-	s := &peakSampler{done: make(chan struct{})}
-	s.wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			s.peak = max(s.peak, heapInUse())
-			select {
-			case <-s.done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return s
-}
-
-func (s *peakSampler) stop() uint64 {
-	close(s.done)
-	s.wg.Wait()
-	return max(s.peak, heapInUse())
-}
-
-func heapInUse() uint64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-func mb(b uint64) float64 { return float64(b) / (1 << 20) }
-
-func round(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // ratio describes wall against floor; a zero floor has no ratio.
 func ratio(wall, floor float64) string {

@@ -28,7 +28,8 @@
 // # Migrations
 //
 // Each Schema's migrations are goose SQL files (pressly/goose/v3, Provider
-// API), applied on Open in version order, each in its own transaction, and
+// API) that the layer embeds as migrations/<dialect>/NNNNN_name.sql,
+// applied on Open in version order, each in its own transaction, and
 // recorded in the table zgov_<schema>_migrations. Before anything is written
 // Open checks the file: a file that is not a SQLite database is refused with
 // ErrNotADatabase, and a database that a newer zgov migrated past the versions

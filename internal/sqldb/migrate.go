@@ -15,8 +15,10 @@ type Schema struct {
 	// with a letter ("provision"). Its versions are recorded in the table
 	// zgov_<Name>_migrations.
 	Name string
-	// Migrations holds a directory per dialect ("sqlite") of goose SQL
-	// migrations (00001_journal.sql, ...), each annotated "-- +goose Up".
+	// Migrations holds the layer's goose SQL migrations, annotated
+	// "-- +goose Up", in a directory per dialect:
+	// migrations/sqlite/00001_journal.sql, ... (the layer embeds its
+	// migrations directory).
 	Migrations fs.FS
 }
 
@@ -36,7 +38,7 @@ func newMigrator(db *DB, s Schema) (*migrator, error) {
 	if s.Migrations == nil {
 		return nil, fmt.Errorf("schema %q: no migrations", s.Name)
 	}
-	dir, err := fs.Sub(s.Migrations, string(db.Dialect))
+	dir, err := fs.Sub(s.Migrations, "migrations/"+string(db.Dialect))
 	if err != nil {
 		return nil, fmt.Errorf("schema %q: %w", s.Name, err)
 	}

@@ -24,11 +24,11 @@ var (
 )
 
 // schema returns the test schema with the given migrations, as
-// sqlite/00001_....sql, sqlite/00002_....sql, ...
+// migrations/sqlite/00001_step.sql, 00002_step.sql, ...
 func schema(migrations ...string) Schema {
 	fsys := fstest.MapFS{}
 	for i, m := range migrations {
-		fsys[fmt.Sprintf("sqlite/%05d_step.sql", i+1)] = &fstest.MapFile{Data: []byte(m)}
+		fsys[fmt.Sprintf("migrations/sqlite/%05d_step.sql", i+1)] = &fstest.MapFile{Data: []byte(m)}
 	}
 	return Schema{Name: "things", Migrations: fsys}
 }
@@ -298,7 +298,7 @@ func TestOpenRefusesSchema(t *testing.T) {
 		{Name: "things; DROP TABLE x", Migrations: schema(things1).Migrations},
 		{Name: "things"},
 		{Name: "things", Migrations: fstest.MapFS{}},
-		{Name: "things", Migrations: fstest.MapFS{"postgres/00001_x.sql": &fstest.MapFile{Data: []byte(things1)}}},
+		{Name: "things", Migrations: fstest.MapFS{"migrations/postgres/00001_x.sql": &fstest.MapFile{Data: []byte(things1)}}},
 	} {
 		if db, err := Open(t.Context(), "sqlite::memory:", s); err == nil {
 			db.Close()

@@ -153,9 +153,11 @@ var sqliteHeader = []byte("SQLite format 3\x00")
 
 // checkFile refuses a path that cannot be a SQLite database: a directory, a
 // file that does not begin with SQLite's header, a file in a directory that
-// does not exist. A missing file (a new database) and an empty one are
-// fine. SQLite itself takes a file shorter than a page for an empty
-// database, and would write over it.
+// does not exist. (SQLite itself takes a file shorter than a page for an
+// empty database, and would write over it.) An empty file is an empty
+// database. A missing file is created empty, readable and writable by its
+// owner only: the journal names people, and SQLite gives the -wal and -shm
+// files it adds the database file's mode.
 func checkFile(path string) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -164,7 +166,14 @@ func checkFile(path string) error {
 		if di, err := os.Stat(dir); err != nil || !di.IsDir() {
 			return fmt.Errorf("the directory %s does not exist", dir)
 		}
-		return nil
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) { // another opener made it first
+			return checkFile(path)
+		}
+		if err != nil {
+			return err
+		}
+		return f.Close()
 	case err != nil:
 		return err
 	case fi.IsDir():

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -128,6 +129,13 @@ func TestOpenFile(t *testing.T) {
 	}
 	if _, err := db.SQL.ExecContext(t.Context(), "INSERT INTO things (note) VALUES ('added')"); err != nil {
 		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" {
+		for _, p := range []string{path, path + "-wal"} {
+			if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %v, %v; want mode 0600", p, fi.Mode(), err)
+			}
+		}
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,9 @@
 package provision
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -236,18 +234,15 @@ func (s *SQLJournalStore) query(ctx context.Context, q string, args ...any) ([]J
 	return out, rows.Err()
 }
 
-// decodeStoredEntry decodes the JSON of the entry stored at seq. A row whose
-// JSON is not an entry was changed outside a Journal: it is reported as a
-// malformed entry, so that Verify calls it tampering.
+// decodeStoredEntry decodes the JSON of the entry stored at seq, which must
+// be the entry's canonical encoding, as Append stored it: then what Verify
+// checks is the very text an auditor reads from the table. A row whose JSON
+// is not that was changed outside a Journal: it is reported as a malformed
+// entry, which Verify calls tampering.
 func decodeStoredEntry(seq int64, text []byte) (JournalEntry, error) {
-	var e JournalEntry
-	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil || dec.More() {
-		if err == nil {
-			err = errors.New("more than one JSON value")
-		}
-		return JournalEntry{}, &JournalTamperError{Kind: JournalTamperMalformed, Seq: seq, Detail: "the stored JSON is not a journal entry: " + err.Error()}
+	e, bad := decodeJournalLine(text)
+	if bad != "" {
+		return JournalEntry{}, &JournalTamperError{Kind: JournalTamperMalformed, Seq: seq, Detail: "stored JSON: " + bad}
 	}
 	return e, nil
 }

@@ -262,6 +262,7 @@ func TestSQLJournalStoreTampered(t *testing.T) {
 	}{
 		{"reason edited", `UPDATE zgov_journal SET entry = replace(entry, 'joined billing', 'joined support') WHERE seq = 3`, provision.JournalTamperEdited},
 		{"JSON broken", `UPDATE zgov_journal SET entry = '{"seq":3,' WHERE seq = 3`, provision.JournalTamperMalformed},
+		{"JSON not in canonical form", `UPDATE zgov_journal SET entry = replace(entry, '"kind":', '"Kind": ') WHERE seq = 3`, provision.JournalTamperMalformed},
 		{"JSON with a field zgov never wrote", `UPDATE zgov_journal SET entry = replace(entry, '"kind"', '"extra":1,"kind"') WHERE seq = 3`, provision.JournalTamperMalformed},
 		{"entry deleted", `DELETE FROM zgov_journal WHERE seq = 3`, provision.JournalTamperDeleted},
 	} {

@@ -22,8 +22,9 @@
 // (synchronous=FULL: what is committed survives a power cut) and begins its
 // write transactions IMMEDIATE, so that two writers queue for the lock instead
 // of failing when one upgrades a read to a write. A file database runs in WAL
-// mode: readers never block the writer, nor the writer them. An in-memory
-// database has one connection, which holds it.
+// mode: readers never block the writer, nor the writer them; a new file is
+// readable and writable by its owner only. An in-memory database has one
+// connection, which holds it.
 //
 // # Migrations
 //

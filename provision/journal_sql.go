@@ -131,7 +131,7 @@ func (s *SQLJournalStore) Append(ctx context.Context, entries ...JournalEntry) e
 		return nil
 	}
 	for i := 1; i < len(entries); i++ {
-		if entries[i].Seq != entries[i-1].Seq+1 || entries[i].PrevHash != entries[i-1].Hash {
+		if !entries[i].follows(entries[i-1].Head()) {
 			return fmt.Errorf("provision: sql journal %s: append: entry %d of the batch (seq %d) does not follow the one before it (seq %d)", s.db.Name, i, entries[i].Seq, entries[i-1].Seq)
 		}
 	}
@@ -157,7 +157,7 @@ func (s *SQLJournalStore) Append(ctx context.Context, entries ...JournalEntry) e
 	if err != nil {
 		return s.wrap(fmt.Sprintf("append seq %d: read head", first.Seq), err)
 	}
-	if first.Seq != head.Seq+1 || first.PrevHash != head.Hash {
+	if !first.follows(head) {
 		return s.wrap(fmt.Sprintf("append seq %d after head %d", first.Seq, head.Seq), ErrJournalConflict)
 	}
 	for i, row := range rows {

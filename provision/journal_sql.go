@@ -40,12 +40,15 @@ var (
 // is safe for concurrent use. The zero value is not usable; call
 // OpenSQLJournalStore.
 //
-// Each entry is a row of the table zgov_journal: its canonical JSON with
-// its hash (a line of ExportJSONL, which is what the store returns), beside
-// columns for its seq (the primary key), time, kind, change ID and hashes.
-// The canonical encoding keeps every field a Journal writes exactly; of an
-// entry a Journal would not write, it keeps what the entry's hash covers
-// (empty values are left out, times are cut to the microsecond).
+// Each entry is a row of the table zgov_journal: the entry's canonical
+// JSON with its hash, as ExportJSONL writes it, from which the store reads
+// the entry back, and columns for its seq (the primary key), time, kind,
+// change ID and hashes. The canonical encoding keeps every field a Journal
+// writes exactly; of an entry a Journal would not write, it keeps what the
+// entry's hash covers (empty values are left out, times are cut to the
+// microsecond). A row whose JSON is not a canonical entry was changed
+// outside a Journal: reads fail on it with a *JournalTamperError
+// (JournalTamperMalformed), which Verify reports.
 //
 // Append is a compare-and-swap in one transaction: it reads the head,
 // refuses entries that do not follow it with ErrJournalConflict, and

@@ -133,6 +133,53 @@ func TestSQLJournalStoreTwoProcesses(t *testing.T) {
 	}
 }
 
+// TestOpenSQLJournalStoreConcurrently opens one new file from many stores
+// at once, as processes starting together would: provision's migration is
+// applied once, and every store works.
+func TestOpenSQLJournalStoreConcurrently(t *testing.T) {
+	t.Parallel()
+	dsn, path := tempDSN(t)
+	stores := make([]*provision.SQLJournalStore, 6)
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() {
+			s, err := provision.OpenSQLJournalStore(t.Context(), dsn)
+			if err != nil {
+				t.Errorf("opener %d: %v", i, err)
+				return
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			stores[i] = s
+		})
+	}
+	wg.Wait()
+	for i, s := range stores {
+		if s == nil {
+			continue
+		}
+		begin(t, newJournal(t, s), fmt.Sprintf("opener-%d", i), grantOp("group:10:member", "user:1"))
+	}
+	rows, err := rawDB(t, path).QueryContext(t.Context(), "SELECT version_id FROM zgov_provision_migrations ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var versions []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64{0, 1}, versions); diff != "" {
+		t.Errorf("recorded versions (-want +got):\n%s", diff)
+	}
+}
+
 // TestSQLJournalStoreReopen journals, closes the store (the process ends),
 // opens the file again in a fresh Journal and goes on: the entries, the
 // unfinished change and the change IDs outlive the process.

@@ -88,6 +88,9 @@ func versions(t *testing.T, db *sql.DB) []int64 {
 		}
 		out = append(out, v)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

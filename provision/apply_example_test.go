@@ -41,6 +41,7 @@ func giveDayOneAccess(ctx context.Context, sys *access.System, backend *zendeska
 		return err
 	}
 	// plan.WriteTable(os.Stdout) shows it for review; plan.Save(w) keeps it.
+	// provision.OpenSQLJournalStore(ctx, "sqlite:///var/lib/zgov/zgov.db") keeps the journal across runs.
 	journal, err := provision.NewJournal(provision.NewMemoryJournalStore())
 	if err != nil {
 		return err

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
@@ -320,6 +322,107 @@ func TestApplyResumes(t *testing.T) {
 		if report, err := j.Verify(t.Context()); err != nil || report.Unfinished != 0 {
 			t.Errorf("cut %d: journal: %v, %d unfinished", cut, err, report.Unfinished)
 		}
+	}
+}
+
+// TestApplyResumesFromDurableJournal cuts a run short with its journal in a
+// SQLite file, closes the store as a process that ends would, and applies
+// the plan again through a fresh Journal over the reopened file: the changes
+// the first run finished are done, not carried out again, and every change
+// is journaled exactly once, started and finished, in a journal that
+// verifies across both runs.
+func TestApplyResumesFromDurableJournal(t *testing.T) {
+	t.Parallel()
+	for _, cut := range []int{1, 7, 30} {
+		d := newDayOne(t)
+		plan := d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1})
+		dsn := "sqlite://" + filepath.Join(t.TempDir(), "journal.db")
+		clock := stepClock(time.Second) // one clock across both runs, so times keep rising
+		store, err := provision.OpenSQLJournalStore(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j, err := provision.NewJournal(store, provision.WithJournalClock(clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		n := 0
+		_, err = provision.Apply(ctx, d.sys, j, plan, &provision.ApplyOptions{Actor: applier, Progress: func(p provision.ApplyProgress) {
+			if p.Phase != "check" {
+				if n++; n == cut {
+					cancel()
+				}
+			}
+		}})
+		cancel()
+		if err == nil {
+			t.Logf("cut %d: the first run finished before it was cut", cut)
+		}
+		anchor, err := j.Head(t.Context())
+		if err != nil || anchor.Seq == 0 {
+			t.Fatalf("cut %d: the first run journaled nothing (%v)", cut, err)
+		}
+		if err := store.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		// The next process.
+		j, err = provision.NewJournal(openSQLStore(t, dsn), provision.WithJournalClock(clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		finished := map[string]bool{}
+		for e, err := range j.Entries(t.Context(), 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == provision.JournalFinished {
+				finished[e.ChangeID] = true
+			}
+		}
+		rep, err := provision.Apply(t.Context(), d.sys, j, plan, &provision.ApplyOptions{Actor: applier})
+		if err != nil {
+			t.Fatalf("cut %d: resumed Apply: %v", cut, err)
+		}
+		if rep.Failed != 0 || rep.Stale != 0 {
+			t.Errorf("cut %d: resumed Apply: %d stale, %d failed", cut, rep.Stale, rep.Failed)
+		}
+		for _, c := range d.plan(t, provision.Guards{MaxDestructive: 100, MaxTeamShare: 1}).Changes {
+			if c.Blocked == nil {
+				t.Errorf("cut %d: after resuming, the plan still has %s", cut, c.ID)
+			}
+		}
+		count := map[string]int{}
+		for e, err := range j.Entries(t.Context(), 1) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			count[e.ChangeID+" "+string(e.Kind)]++
+		}
+		journaled := 0
+		for _, r := range rep.Results {
+			if finished[r.JournalID] && r.State != provision.StateDone {
+				t.Errorf("cut %d: %s, finished by the first run, is %s in the second", cut, r.Change.ID, r.State)
+			}
+			if r.State == provision.StateBlocked {
+				continue
+			}
+			journaled++
+			for _, k := range []provision.JournalEntryKind{provision.JournalStarted, provision.JournalFinished} {
+				if c := count[r.JournalID+" "+string(k)]; c != 1 {
+					t.Errorf("cut %d: %s has %d %s entries, want 1", cut, r.JournalID, c, k)
+				}
+			}
+		}
+		if len(count) != 2*journaled {
+			t.Errorf("cut %d: the journal holds %d kinds of entry, want %d (each change started and finished)", cut, len(count), 2*journaled)
+		}
+		// The first run's entries are still there, under the second's.
+		if report, err := j.Verify(t.Context(), anchor); err != nil || report.Unfinished != 0 || report.Anchors != 1 {
+			t.Errorf("cut %d: journal: %v, %+v", cut, err, report)
+		}
+		t.Logf("cut %d: the first run journaled %d entries and finished %d changes; the second applied %d and found %d done", cut, anchor.Seq, len(finished), rep.Applied, rep.Done)
 	}
 }
 

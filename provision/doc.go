@@ -97,6 +97,22 @@
 // MemoryJournalStore is the in-memory store; the journaltest package is the
 // conformance suite every store passes.
 //
+// # Stores
+//
+// SQLJournalStore keeps the journal in a SQL database, so that it outlives
+// the process: OpenSQLJournalStore(ctx, "sqlite:///var/lib/zgov/zgov.db")
+// opens a SQLite file (pure Go, no cgo) that many processes may share, in
+// WAL mode with every commit synced to disk; "sqlite::memory:" is a
+// database in memory, for tests and demos. The store applies provision's
+// migrations on open, once however many processes open a new file
+// together, and refuses a file that is not a SQLite database
+// (ErrNotADatabase) or that a newer zgov migrated (ErrSchemaTooNew) before
+// writing anything. Each entry is a row holding its canonical JSON, which
+// an export writes as it is. An Apply cut short by a crash, or by the end
+// of its process, resumes from the journal in the file. PostgreSQL is to
+// come; a platform with a database of its own implements JournalStore and
+// runs journaltest against it.
+//
 // # Hash chain
 //
 // Each entry holds the hash of the entry before it (PrevHash; empty for

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/zgov-io/zgov/access"
@@ -241,4 +242,68 @@ func ExampleJournal_Unfinished() {
 	// Output:
 	// plan-77/item-1 is already in the journal
 	// finished plan-77/item-1 already_granted
+}
+
+// This example keeps the journal in a SQLite file, which outlives the
+// process that writes it: a process journals a change and ends, and the
+// next one opens the file and finds the change done and the journal whole.
+// ("sqlite::memory:" is a journal in memory, for tests and demos.)
+func ExampleOpenSQLJournalStore() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "zgov")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dsn := "sqlite:" + filepath.ToSlash(filepath.Join(dir, "zgov.db")) // sqlite:///var/lib/zgov/zgov.db in production
+	actor := provision.JournalActor{Who: "svc:hr-sync", Source: "plan:77"}
+	op := provision.JournalGrantOp(access.GrantRequest{EntitlementID: "group:10:member", PrincipalID: "user:2"})
+	clock := exampleClock()
+
+	// The first process.
+	store, err := provision.OpenSQLJournalStore(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	j, err := provision.NewJournal(store, provision.WithJournalClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := j.Begin(ctx, "plan-77/item-1", actor, op); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := j.Finish(ctx, "plan-77/item-1", provision.JournalOutcome{Status: "granted"}); err != nil {
+		log.Fatal(err)
+	}
+	anchor, err := j.Head(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	// The next process.
+	store, err = provision.OpenSQLJournalStore(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	j, err = provision.NewJournal(store, provision.WithJournalClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := j.Change(ctx, "plan-77/item-1")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("plan-77/item-1 done:", c.Done(), c.Finished.Outcome.Status)
+	rep, err := j.Verify(ctx, anchor)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d entries verified, anchor found: %v\n", rep.Entries, rep.Anchors == 1)
+	// Output:
+	// plan-77/item-1 done: true granted
+	// 2 entries verified, anchor found: true
 }

@@ -70,6 +70,11 @@ func (h JournalHead) String() string { return fmt.Sprintf("%d:%s", h.Seq, h.Hash
 // Head returns the entry's JournalHead.
 func (e JournalEntry) Head() JournalHead { return JournalHead{Seq: e.Seq, Hash: e.Hash} }
 
+// follows reports whether e may be appended after the entry h names: the
+// next seq, linked to it by hash (the zero head: seq 1, no prev_hash). It
+// is the check of a store's compare-and-swap.
+func (e *JournalEntry) follows(h JournalHead) bool { return e.Seq == h.Seq+1 && e.PrevHash == h.Hash }
+
 // JournalActor says who asked for a change and why. It is required: Who, and
 // at least one of Reason and Source.
 //

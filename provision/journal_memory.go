@@ -51,15 +51,15 @@ func (s *MemoryJournalStore) Append(ctx context.Context, entries ...JournalEntry
 		return nil
 	}
 	for i := 1; i < len(entries); i++ {
-		if entries[i].Seq != entries[i-1].Seq+1 || entries[i].PrevHash != entries[i-1].Hash {
+		if !entries[i].follows(entries[i-1].Head()) {
 			return fmt.Errorf("provision: memory journal: append: entry %d of the batch (seq %d) does not follow the one before it (seq %d)", i, entries[i].Seq, entries[i-1].Seq)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	head := s.headLocked()
-	if first := entries[0]; first.Seq != head.Seq+1 || first.PrevHash != head.Hash {
-		return fmt.Errorf("provision: memory journal: append seq %d after head %d: %w", first.Seq, head.Seq, ErrJournalConflict)
+	if !entries[0].follows(head) {
+		return fmt.Errorf("provision: memory journal: append seq %d after head %d: %w", entries[0].Seq, head.Seq, ErrJournalConflict)
 	}
 	for _, e := range entries {
 		i := len(s.entries)

@@ -374,8 +374,10 @@ type AccountBulkResult struct {
 
 // BulkAccountCreator is an optional Backend capability: many accounts at
 // once, through the system's bulk endpoint where it has one (Zendesk:
-// users/create_many, 100 a job), with CreateAccount's semantics for each:
-// a person who has an account is AccountExists. Results come back in
+// users/create_many, 100 a job), with CreateAccount's semantics for each
+// (a person who has an account is AccountExists), except that Added may
+// leave out grants the system adds to new accounts by itself (Zendesk's
+// default group) when reading them back would cost a request per account. Results come back in
 // request order; progress is as for BulkChanger.
 type BulkAccountCreator interface {
 	CreateAccounts(ctx context.Context, reqs []AccountRequest, progress func(done int)) []AccountBulkResult

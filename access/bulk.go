@@ -51,14 +51,11 @@ func bulk[R any](ctx context.Context, s *System, reqs []R, progress func(int),
 	}
 	bc, isBulk := s.b.(BulkChanger)
 	if !isBulk {
-		g, gctx := errgroup.WithContext(ctx)
+		g, _ := errgroup.WithContext(ctx)
 		g.SetLimit(bulkConcurrency)
 		for i, r := range reqs {
 			g.Go(func() error {
 				res, err := one(r)
-				if err == nil && gctx.Err() != nil {
-					err = gctx.Err()
-				}
 				out[i] = BulkResult{Result: res, Err: err}
 				report(1)
 				return nil

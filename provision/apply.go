@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,6 +20,10 @@ import (
 // be kept apart by the caller: apply a plan from one process at a time (a
 // job queue's unique jobs do that).
 var ErrApplyRunning = errors.New("the plan is being applied already")
+
+// journalGrace is how long Apply may take to journal a change that
+// happened after its context was cancelled.
+const journalGrace = 10 * time.Second
 
 // ChangeState says how Apply left a change.
 type ChangeState string
@@ -214,7 +219,9 @@ type applier struct {
 	prefix   string
 	report   *ApplyReport
 
-	facts access.GuardFacts // read when the run starts
+	facts     access.GuardFacts // read when the run starts
+	creates   map[string]int    // lower-cased e-mail -> index of its create
+	changesOf map[string][]int  // principal -> indices of its changes not blocked by the plan
 
 	mu        sync.Mutex
 	resumed   map[int]bool      // changes started by an earlier run, never finished
@@ -246,6 +253,15 @@ func (a *applier) set(i int, st ChangeState, out *JournalOutcome, err error) {
 
 func (a *applier) run(ctx context.Context) error {
 	pending := map[int]bool{}
+	a.creates, a.changesOf = map[string]int{}, map[string][]int{}
+	for i, c := range a.plan.Changes {
+		if c.Kind == ChangeCreateAccount {
+			a.creates[strings.ToLower(c.Person.Email)] = i
+		}
+		if c.PrincipalID != "" && c.Blocked == nil {
+			a.changesOf[c.PrincipalID] = append(a.changesOf[c.PrincipalID], i)
+		}
+	}
 	for i, c := range a.plan.Changes {
 		a.report.Results[i] = ChangeResult{Change: c, JournalID: a.journalID(c)}
 		if c.Blocked == nil && c.destructive() {
@@ -406,12 +422,7 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 		// journal may be lost, got that far, so the rest goes ahead.
 		// Otherwise someone else changed the principal: what is in effect
 		// is done, the rest stale.
-		var all []int
-		for i, c := range a.plan.Changes {
-			if c.PrincipalID == p && c.Blocked == nil {
-				all = append(all, i)
-			}
-		}
+		all := a.changesOf[p]
 		happened := func(i int) bool {
 			return !pending[i] && a.report.Results[i].State == StateDone || inEffect(a.plan.Changes[i], states[p], held, a.facts)
 		}
@@ -443,6 +454,9 @@ func (a *applier) checkPrincipals(ctx context.Context, pending map[int]bool) err
 			continue
 		}
 		for _, i := range byPrincipal[p] {
+			if !pending[i] {
+				continue // blocked by the last-admin check above
+			}
 			var err error
 			if inEffect(a.plan.Changes[i], states[p], held, a.facts) {
 				err = a.settle(ctx, i, StateDone, JournalOutcome{Status: "in_effect", Note: "the principal already was in the planned end state"}, nil)
@@ -597,7 +611,15 @@ func (a *applier) finish(ctx context.Context, i int, out JournalOutcome, err err
 	if ctxErr := ctx.Err(); ctxErr != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && !isChanged(out.Status) {
 		return fmt.Errorf("provision: apply: %w", ctxErr)
 	}
-	if _, jerr := a.j.Finish(ctx, a.report.Results[i].JournalID, out); jerr != nil {
+	jctx := ctx
+	if isChanged(out.Status) {
+		// The change happened: its record must be written even though the
+		// run is being cancelled.
+		var cancel context.CancelFunc
+		jctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), journalGrace)
+		defer cancel()
+	}
+	if _, jerr := a.j.Finish(jctx, a.report.Results[i].JournalID, out); jerr != nil {
 		if errors.Is(jerr, ErrJournalChangeFinished) {
 			a.set(i, StateDone, &out, nil)
 			return nil
@@ -681,13 +703,22 @@ func (a *applier) promoteExisting(ctx context.Context, reqs []access.AccountRequ
 	if len(idx) == 0 || !ok {
 		return nil
 	}
+	out := map[int]promotion{}
 	states, err := reader.ReadPrincipals(ctx, ids)
 	if err != nil {
-		return nil // the grants that need the role will say what is wrong
+		// Without the role the create cannot say it is done: fail it, so
+		// that a new plan tries again.
+		for _, k := range idx {
+			out[k] = promotion{err: fmt.Errorf("provision: read the existing account %s to raise its role: %w", res[k].Result.PrincipalID, err)}
+		}
+		return out
 	}
-	out := map[int]promotion{}
 	for _, k := range idx {
 		p, want := res[k].Result.PrincipalID, reqs[k].Role
+		if !states[p].Exists {
+			out[k] = promotion{err: fmt.Errorf("provision: the existing account %s is gone", p)}
+			continue
+		}
 		current := -1
 		for _, g := range states[p].Grants {
 			eid, _, _ := strings.Cut(g.ID(), "@")
@@ -706,6 +737,15 @@ func (a *applier) promoteExisting(ctx context.Context, reqs []access.AccountRequ
 	return out
 }
 
+// skipRest gives the steps after step, not attempted, state st: every
+// change of the plan has a state in the report.
+func (a *applier) skipRest(steps []int, step int, st ChangeState, why string) {
+	k := slices.Index(steps, step)
+	for _, i := range steps[k+1:] {
+		a.set(i, st, nil, fmt.Errorf("provision: %s: not attempted: %s", a.plan.Changes[i].ID, why))
+	}
+}
+
 // learnAccounts records the principals of accounts created by earlier runs
 // (from the journal's outcomes of their create changes).
 func (a *applier) learnAccounts() {
@@ -719,14 +759,13 @@ func (a *applier) learnAccounts() {
 
 // createOf returns the result of the plan's create of email's account.
 func (a *applier) createOf(email string) *ChangeResult {
+	i, ok := a.creates[strings.ToLower(email)]
+	if !ok {
+		return nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for i, c := range a.plan.Changes {
-		if c.Kind == ChangeCreateAccount && c.Person != nil && strings.EqualFold(c.Person.Email, email) {
-			return &a.report.Results[i]
-		}
-	}
-	return nil
+	return &a.report.Results[i]
 }
 
 // accountOutcome is the journal outcome of an account operation.
@@ -862,6 +901,7 @@ func (a *applier) deprovision(ctx context.Context, idx []int) error {
 					return err
 				}
 				if len(began) == 0 {
+					a.skipRest(byPrincipal[p], i, StateStale, "another run of the plan is taking the ladder")
 					break
 				}
 				c := a.plan.Changes[i]
@@ -875,7 +915,9 @@ func (a *applier) deprovision(ctx context.Context, idx []int) error {
 				mu.Unlock()
 				a.report1("deprovision", n, len(idx))
 				if err != nil {
-					break // the later steps of a ladder wait for the earlier
+					// The later steps of a ladder wait for the earlier.
+					a.skipRest(byPrincipal[p], i, StateFailed, "an earlier step of the ladder failed")
+					break
 				}
 			}
 			return nil

@@ -61,14 +61,11 @@ func (r *bulkRun) set(i int, res access.Result, err error) {
 // kinds Zendesk has no bulk endpoint for, and bulk items that failed in
 // ways only a single call explains with a typed error.
 func (b *Backend) one(ctx context.Context, r *bulkRun, idx []int, do func(i int) (access.Result, error)) {
-	g, gctx := errgroup.WithContext(ctx)
+	g, _ := errgroup.WithContext(ctx)
 	g.SetLimit(b.cfg.concurrency)
 	for _, i := range idx {
 		g.Go(func() error {
-			res, err := do(i)
-			if err == nil && gctx.Err() != nil {
-				err = gctx.Err()
-			}
+			res, err := do(i) // a call that returned nil succeeded, whatever ctx does next
 			r.set(i, res, err)
 			return nil
 		})
@@ -339,7 +336,10 @@ func (b *Backend) pollJobs(ctx context.Context, ids []string) map[string]*zendes
 var _ access.BulkAccountCreator = (*Backend)(nil)
 
 // CreateAccounts implements access.BulkAccountCreator with POST
-// /users/create_many, 100 a job, 30 jobs at once. An item Zendesk refuses
+// /users/create_many, 100 a job, submitted one at a time. Unlike
+// CreateAccount, a bulk-created account's result lists only its role in
+// Added, not the default group Zendesk puts a new agent in: reading it back
+// would cost a request per account (a sync shows it). An item Zendesk refuses
 // (most often because the e-mail address is taken: the person has an
 // account) is retried as a single CreateAccount, which reports the account
 // it finds as AccountExists. Where Zendesk has not enabled bulk imports it

@@ -2,6 +2,7 @@ package provision_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,28 +223,7 @@ func TestApplyKilledResumesFromDurableJournal(t *testing.T) {
 			t.Fatalf("after %d writes: resumed Apply: %v", after, err)
 		}
 		checkResumed(t, d, plan, rep, after)
-		count := map[string]int{}
-		for e, err := range j.Entries(t.Context(), 1) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			count[e.ChangeID+" "+string(e.Kind)]++
-		}
-		journaled := 0
-		for _, r := range rep.Results {
-			if r.State == provision.StateBlocked {
-				continue
-			}
-			journaled++
-			for _, k := range []provision.JournalEntryKind{provision.JournalStarted, provision.JournalFinished} {
-				if c := count[r.JournalID+" "+string(k)]; c != 1 {
-					t.Errorf("after %d writes: %s has %d %s entries, want 1", after, r.JournalID, c, k)
-				}
-			}
-		}
-		if len(count) != 2*journaled {
-			t.Errorf("after %d writes: the journal holds %d kinds of entry, want %d", after, len(count), 2*journaled)
-		}
+		checkJournaledOnce(t, j, rep, fmt.Sprintf("after %d writes", after))
 		var anchors []provision.JournalHead
 		if anchor.Seq > 0 {
 			anchors = append(anchors, anchor)

@@ -160,21 +160,7 @@ func TestApplyConverges(t *testing.T) {
 	if report.Unfinished != 0 {
 		t.Errorf("%d unfinished changes in the journal", report.Unfinished)
 	}
-	seen := map[string]int{}
-	for e, err := range j.Entries(ctx, 1) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen[e.ChangeID]++
-	}
-	for _, r := range rep.Results {
-		if r.State == provision.StateBlocked {
-			continue
-		}
-		if seen[r.JournalID] != 2 {
-			t.Errorf("%s is in the journal %d times, want started and finished once", r.JournalID, seen[r.JournalID])
-		}
-	}
+	checkJournaledOnce(t, j, rep, "Apply")
 	// Applying the same plan again does nothing: the journal says it is done.
 	d.srv.ResetStats()
 	rep2, err := provision.Apply(ctx, d.sys, j, plan, &provision.ApplyOptions{Actor: applier})
@@ -186,6 +172,35 @@ func TestApplyConverges(t *testing.T) {
 	}
 	if w := writes(d.srv); w != 0 {
 		t.Errorf("second Apply sent %d writes", w)
+	}
+}
+
+// checkJournaledOnce checks that the journal holds, for every change of rep
+// not blocked by a guard, exactly one started and one finished entry, and no
+// other entries.
+func checkJournaledOnce(t *testing.T, j *provision.Journal, rep *provision.ApplyReport, label string) {
+	t.Helper()
+	count := map[string]int{}
+	for e, err := range j.Entries(t.Context(), 1) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		count[e.ChangeID+" "+string(e.Kind)]++
+	}
+	journaled := 0
+	for _, r := range rep.Results {
+		if r.State == provision.StateBlocked {
+			continue
+		}
+		journaled++
+		for _, k := range []provision.JournalEntryKind{provision.JournalStarted, provision.JournalFinished} {
+			if c := count[r.JournalID+" "+string(k)]; c != 1 {
+				t.Errorf("%s: %s has %d %s entries, want 1", label, r.JournalID, c, k)
+			}
+		}
+	}
+	if len(count) != 2*journaled {
+		t.Errorf("%s: the journal holds %d kinds of entry, want %d (each change started and finished)", label, len(count), 2*journaled)
 	}
 }
 
@@ -393,31 +408,12 @@ func TestApplyResumesFromDurableJournal(t *testing.T) {
 				t.Errorf("cut %d: after resuming, the plan still has %s", cut, c.ID)
 			}
 		}
-		count := map[string]int{}
-		for e, err := range j.Entries(t.Context(), 1) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			count[e.ChangeID+" "+string(e.Kind)]++
-		}
-		journaled := 0
 		for _, r := range rep.Results {
 			if finished[r.JournalID] && r.State != provision.StateDone {
 				t.Errorf("cut %d: %s, finished by the first run, is %s in the second", cut, r.Change.ID, r.State)
 			}
-			if r.State == provision.StateBlocked {
-				continue
-			}
-			journaled++
-			for _, k := range []provision.JournalEntryKind{provision.JournalStarted, provision.JournalFinished} {
-				if c := count[r.JournalID+" "+string(k)]; c != 1 {
-					t.Errorf("cut %d: %s has %d %s entries, want 1", cut, r.JournalID, c, k)
-				}
-			}
 		}
-		if len(count) != 2*journaled {
-			t.Errorf("cut %d: the journal holds %d kinds of entry, want %d (each change started and finished)", cut, len(count), 2*journaled)
-		}
+		checkJournaledOnce(t, j, rep, fmt.Sprintf("cut %d", cut))
 		// The first run's entries are still there, under the second's.
 		if report, err := j.Verify(t.Context(), anchor); err != nil || report.Unfinished != 0 || report.Anchors != 1 {
 			t.Errorf("cut %d: journal: %v, %+v", cut, err, report)

@@ -65,4 +65,16 @@
 // loaded again with their hash verified; the same content always has the
 // same bytes and the same hash. Diff lists what changed between two
 // snapshots.
+//
+// # Time-bound grants
+//
+// A grant given for a while (just-in-time access) looks like any other in
+// the system; only the caller that gave it knows when it ends. Passed in
+// SyncOptions.TimeBound (grant ID -> expiry), the expiry is recorded on the
+// grant as its AttrExpiresAt attribute ("expires_at": RFC 3339 UTC, to the
+// second), which the hash covers and which Save, Load, Diff and
+// memaccess.FromSnapshot keep like any attribute; GrantRecord.ExpiresAt
+// reads it. A mark for a grant the snapshot does not hold is ignored.
+// provision's plans treat a marked grant as held until it ends: never
+// revoked, never granted again as standing access.
 package access

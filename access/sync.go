@@ -45,6 +45,17 @@ type SyncOptions struct {
 	// it, but before the memberships stream did). Duplicates, undeclared
 	// types and ungrantable principals are errors either way.
 	DropDangling bool
+
+	// TimeBound marks time-bound grants: grant ID -> the time its access
+	// ends (provision's time-bound grants know which they are; the system
+	// does not). Sync sets each such grant's AttrExpiresAt attribute, which
+	// the snapshot's hash covers and which Save and Load keep, so that
+	// GrantRecord.ExpiresAt reports it and a plan leaves the grant alone
+	// until it ends. A grant named here but not in the snapshot (revoked
+	// since, or outside the backend's scope) is ignored: a mark describes a
+	// grant, it does not make one. A key that is not a grant ID, or a zero
+	// time, is an error before the sync starts.
+	TimeBound map[string]time.Time
 }
 
 // Progress reports how far a sync has come.
@@ -103,6 +114,9 @@ func Sync(ctx context.Context, b Backend, opts *SyncOptions) (*Snapshot, error) 
 	}
 	if b == nil {
 		return nil, errors.New("access: sync: nil backend")
+	}
+	if err := checkTimeBound(o.TimeBound); err != nil {
+		return nil, fmt.Errorf("access: sync: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("access: sync: %w", err)
@@ -181,6 +195,7 @@ func Sync(ctx context.Context, b Backend, opts *SyncOptions) (*Snapshot, error) 
 		grants = c.grants.moveTo(grants)
 	}
 
+	markTimeBound(grants, o.TimeBound)
 	s, dropped, err := assemble(info.ResourceTypes, res, ents, grants, o.DropDangling)
 	if err != nil {
 		return fail(err)

@@ -38,7 +38,11 @@
 // managed access, the ladder steps of leavers; each with its side effects
 // (Change.Removes, Change.SideEffects), the guard that blocks it, and each
 // principal's Basis (what the plan saw). Plans are saved as JSON with a
-// content hash (an edited plan is refused) and printed as a table.
+// content hash (an edited plan is refused) and printed as a table. A grant
+// the snapshot marks as time-bound (access.SyncOptions.TimeBound) is held
+// until it ends: a plan never revokes it, never grants it again as standing
+// access, never replaces it, and does not count it to make its holder a
+// leaver.
 //
 // Apply carries a plan out through access.System: bulk jobs where Zendesk
 // has them (100 items a job, 30 jobs at once), each principal checked first

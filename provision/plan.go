@@ -130,6 +130,20 @@ type PlanOptions struct {
 // already taken (a downgrade is taken when the account holds no role but
 // end-user and no group or custom role; a suspension when it is suspended).
 //
+// A grant the snapshot marks as time-bound (access.GrantRecord.ExpiresAt,
+// set by access.SyncOptions.TimeBound) is held until it ends, and ending
+// it is the time-bound grant's own business: the plan never revokes it,
+// even of an entitlement the policy manages that no rule gives the person;
+// never grants it again (it is held), so that it never turns into standing
+// access; and leaves out, until it ends, a grant that would take it away as
+// a side effect (a role replacing a time-bound role, a demotion to end user
+// that removes a time-bound group or custom role, a custom role for someone
+// a time-bound admin role keeps admin). Time-bound grants do not make their
+// holder a leaver; a leaver by standing access is deprovisioned whole,
+// time-bound grants included. The plan does not compare an expiry with its
+// clock: a mark past its time means that the revoke at expiry is late, and
+// the plan still leaves the grant to it.
+//
 // The guards are checked over the changes (Change.Blocked, Plan.Guards); a
 // plan whose run a cap refuses is still returned, for review.
 func NewPlan(ctx context.Context, policy *Policy, dir Directory, snap *access.Snapshot, opts *PlanOptions) (*Plan, error) {

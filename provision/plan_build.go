@@ -136,10 +136,14 @@ func (b *planner) plan(ctx context.Context, people []*person) error {
 		rulesOf[pid] = union(rulesOf[pid], pr.rules)
 	}
 	slices.SortFunc(accounts, compareIDs)
-	// Leavers hold access the policy manages and match nobody covered.
+	// Leavers hold access the policy manages and match nobody covered;
+	// time-bound access does not count: it ends by itself.
 	var leavers []string
 	for eid := range b.rp.managed {
 		for _, g := range b.ix.snap.GrantsOf(eid) {
+			if _, tb := g.ExpiresAt(); tb {
+				continue
+			}
 			if p := g.PrincipalID(); rulesOf[p] == nil {
 				leavers = append(leavers, p)
 			}
@@ -297,17 +301,26 @@ func (b *planner) account(pid string, d *desired) {
 	ix.holding(pid, h)
 	changes := make([]Change, 0, 4)
 	var covered []string // entitlements a grant's side effects remove
-	grant := func(eid string, removes []heldGrant, effects ...string) {
+	// grant plans a grant, unless it would take a time-bound grant away as
+	// a side effect (replace it, or demote its holder out of it): that
+	// waits until the time-bound grant ends. It reports whether it planned.
+	grant := func(eid string, removes []heldGrant, effects ...string) bool {
+		if anyTimeBound(removes) {
+			return false
+		}
 		for _, r := range removes {
 			covered = append(covered, r.eid)
 		}
 		changes = append(changes, Change{
 			ID: "grant " + access.GrantID(eid, pid), Kind: ChangeGrant, PrincipalID: pid, EntitlementID: eid,
 			Removes: gids(removes), SideEffects: effects})
+		return true
 	}
+	// revoke plans the revokes of what is held and not wanted: managed
+	// access (or any, with Prune), never a time-bound grant.
 	revoke := func(held []heldGrant, want []string, effects ...string) {
 		for _, g := range held {
-			if slices.Contains(want, g.eid) || slices.Contains(covered, g.eid) || !rp.prune && !rp.managed[g.eid] {
+			if g.timeBound || slices.Contains(want, g.eid) || slices.Contains(covered, g.eid) || !rp.prune && !rp.managed[g.eid] {
 				continue
 			}
 			changes = append(changes, Change{
@@ -316,6 +329,7 @@ func (b *planner) account(pid string, d *desired) {
 		}
 	}
 
+	rolePlanned := false
 	if d.roleEID != "" && !has(h.roles, d.roleEID) {
 		removes := slices.Clone(h.roles)
 		var effects []string
@@ -336,9 +350,14 @@ func (b *planner) account(pid string, d *desired) {
 		if promoted && ix.defGroup != "" && !has(h.groups, ix.defGroup) {
 			effects = append(effects, "Zendesk adds a new agent to the default "+ix.label(ix.defGroup))
 		}
-		grant(d.roleEID, removes, effects...)
+		rolePlanned = grant(d.roleEID, removes, effects...)
 	}
-	if d.customRole != "" && !has(h.customRoles, d.customRole) {
+	// An admin holds no custom role: while a time-bound admin role keeps
+	// the account admin (no planned role replaces it), its custom role
+	// waits.
+	adminEID := ix.entOf[access.ResourceID(typeRole, RoleAdmin)]
+	adminKept := !rolePlanned && slices.ContainsFunc(h.roles, func(r heldGrant) bool { return r.timeBound && r.eid == adminEID })
+	if d.customRole != "" && !has(h.customRoles, d.customRole) && !adminKept {
 		var effects []string
 		for _, c := range h.customRoles {
 			effects = append(effects, "replaces "+ix.label(c.eid))

@@ -146,8 +146,12 @@ func (ix *snapIndex) heldBy(principal string) []int32 {
 	return ix.held[ix.start[s]:ix.start[s+1]]
 }
 
-// grant is one grant a principal holds: its ID and its entitlement's.
-type heldGrant struct{ eid, gid string }
+// heldGrant is one grant a principal holds: its ID and its entitlement's,
+// and whether the snapshot marks it time-bound (access.AttrExpiresAt).
+type heldGrant struct {
+	eid, gid  string
+	timeBound bool
+}
 
 // holding is what one principal holds, by type of entitlement, sorted as
 // the snapshot sorts grants.
@@ -161,7 +165,8 @@ func (ix *snapIndex) holding(principal string, h *holding) {
 	for _, i := range ix.heldBy(principal) {
 		g := &ix.grants[i]
 		eid := g.EntitlementID()
-		held := heldGrant{eid: eid, gid: g.ID()}
+		_, tb := g.ExpiresAt()
+		held := heldGrant{eid: eid, gid: g.ID(), timeBound: tb}
 		switch typeOfID(eid) {
 		case typeRole:
 			h.roles = append(h.roles, held)
@@ -180,6 +185,11 @@ func (ix *snapIndex) holding(principal string, h *holding) {
 // has reports whether gs holds entitlement eid.
 func has(gs []heldGrant, eid string) bool {
 	return slices.ContainsFunc(gs, func(g heldGrant) bool { return g.eid == eid })
+}
+
+// anyTimeBound reports whether one of gs is time-bound.
+func anyTimeBound(gs []heldGrant) bool {
+	return slices.ContainsFunc(gs, func(g heldGrant) bool { return g.timeBound })
 }
 
 // gids returns the grant IDs of gs, in a new slice.

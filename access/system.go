@@ -152,6 +152,13 @@ func (s *System) CheckRequest(ctx context.Context, entitlementID, principalID st
 	return ref, nil
 }
 
+// CheckResource parses a resource ID (a principal's, say) and checks it
+// against its type's syntax, as CheckRequest checks a request's IDs: a
+// non-canonical spelling ("user:042") is refused with ErrMalformedID.
+func (s *System) CheckResource(ctx context.Context, resourceID string) error {
+	return s.checkPrincipal(ctx, resourceID)
+}
+
 // Grant grants an entitlement to a principal through the backend. Granting
 // what is granted succeeds with StatusAlreadyGranted. Errors wrap
 // ErrMalformedID (refused before the backend is called),

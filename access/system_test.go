@@ -70,6 +70,21 @@ func TestSystemRefusesAliasesBeforeTheBackend(t *testing.T) {
 	}
 }
 
+func TestSystemCheckResource(t *testing.T) {
+	t.Parallel()
+	sys := newSystem(t, newScripted(t))
+	for _, id := range []string{"user:1", "user:12345", "group:2"} {
+		if err := sys.CheckResource(t.Context(), id); err != nil {
+			t.Errorf("CheckResource(%s) = %v, want nil", id, err)
+		}
+	}
+	for _, id := range []string{"user:007", "user:+1", "user:", "user", ""} {
+		if err := sys.CheckResource(t.Context(), id); !errors.Is(err, access.ErrMalformedID) {
+			t.Errorf("CheckResource(%q) = %v, want ErrMalformedID", id, err)
+		}
+	}
+}
+
 func TestSystemShapesResults(t *testing.T) {
 	t.Parallel()
 	req := access.GrantRequest{EntitlementID: "group:1:member", PrincipalID: "user:1"}

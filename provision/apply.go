@@ -25,12 +25,12 @@ var ErrApplyRunning = errors.New("the plan is being applied already")
 // happened after its context was cancelled.
 const journalGrace = 10 * time.Second
 
-// ChangeState says how Apply left a change.
+// ChangeState says how Apply (or Do) left a change.
 type ChangeState string
 
 // The states of a ChangeResult.
 const (
-	// StateApplied: Apply carried the change out.
+	// StateApplied: Apply (or Do) carried the change out.
 	StateApplied ChangeState = "applied"
 	// StateDone: the change needed no work: the journal shows it finished
 	// by an earlier run, or the principal already was in the planned end
@@ -39,17 +39,21 @@ const (
 	StateDone ChangeState = "done"
 	// StateStale: the principal's access changed since the plan was made
 	// (by someone else) and the change is not already in effect: it was
-	// skipped. Plan again.
+	// skipped. Plan again. (Also a change another run, of Apply or Do, is
+	// carrying out at the same time: that run finishes it.)
 	StateStale ChangeState = "stale"
-	// StateBlocked: a guard refused the change when it was planned.
+	// StateBlocked: a guard refused the change, when it was planned or
+	// when Apply or Do checked it.
 	StateBlocked ChangeState = "blocked"
 	// StateFailed: the change was attempted and failed; Err says why.
 	StateFailed ChangeState = "failed"
 )
 
-// ChangeResult is how Apply left one change of a plan.
+// ChangeResult is how Apply left one change of a plan, or Do one change
+// given to it.
 type ChangeResult struct {
-	// Change is the planned change.
+	// Change is the planned change (for Do, the change given, with its ID
+	// and Removes filled in).
 	Change Change
 	// JournalID is the change's ID in the journal.
 	JournalID string
@@ -62,8 +66,8 @@ type ChangeResult struct {
 	Err error
 }
 
-// ApplyReport is the outcome of Apply: a result per change, in plan order,
-// and their counts.
+// ApplyReport is the outcome of Apply or Do: a result per change, in plan
+// order (or the order given to Do), and their counts.
 type ApplyReport struct {
 	Results []ChangeResult
 	// Counts by state.
@@ -251,8 +255,9 @@ func (a *applier) set(i int, st ChangeState, out *JournalOutcome, err error) {
 	r.State, r.Outcome, r.Err = st, out, err
 }
 
-func (a *applier) run(ctx context.Context) error {
-	pending := map[int]bool{}
+// index indexes the plan's creates by e-mail address and its changes not
+// blocked by principal.
+func (a *applier) index() {
 	a.creates, a.changesOf = map[string]int{}, map[string][]int{}
 	for i, c := range a.plan.Changes {
 		if c.Kind == ChangeCreateAccount {
@@ -262,6 +267,11 @@ func (a *applier) run(ctx context.Context) error {
 			a.changesOf[c.PrincipalID] = append(a.changesOf[c.PrincipalID], i)
 		}
 	}
+}
+
+func (a *applier) run(ctx context.Context) error {
+	pending := map[int]bool{}
+	a.index()
 	for i, c := range a.plan.Changes {
 		a.report.Results[i] = ChangeResult{Change: c, JournalID: a.journalID(c)}
 		if c.Blocked == nil && c.destructive() {
@@ -286,6 +296,12 @@ func (a *applier) run(ctx context.Context) error {
 	if err := a.checkPrincipals(ctx, pending); err != nil {
 		return err
 	}
+	return a.carryOut(ctx, pending)
+}
+
+// carryOut carries out the pending changes, phase by phase: creates,
+// grants, revokes, deprovisioning steps.
+func (a *applier) carryOut(ctx context.Context, pending map[int]bool) error {
 	a.accountOf = map[string]string{}
 	phases := []struct {
 		name string
@@ -335,11 +351,14 @@ func (a *applier) readJournal(ctx context.Context, pending map[int]bool) error {
 			return fmt.Errorf("provision: apply: %w", err)
 		case jc.Done():
 			out := *jc.Finished.Outcome
-			st := StateDone
+			st, err := StateDone, error(nil)
 			if out.Error != "" && !isChanged(out.Status) {
-				st = StateFailed // finished with an error: left as it was, plan again
+				// Finished with an error: left as it was; plan again (or,
+				// for Do, give the change a new journal ID).
+				st = StateFailed
+				err = fmt.Errorf("provision: %s failed in an earlier run (journal %s): %s", a.plan.Changes[i].ID, jc.ID, out.Error)
 			}
-			a.set(i, st, &out, nil)
+			a.set(i, st, &out, err)
 			delete(pending, i)
 		default:
 			a.resumed[i] = true

@@ -52,6 +52,15 @@
 // resumable: killed at any point and run again, it converges with no change
 // done twice and none lost.
 //
+// Do carries out changes that come from no plan (a time-bound grant and its
+// revoke at expiry, a review's revoke decision) through the same machinery:
+// validated first, guarded on what the backend says now, journaled under
+// the caller's journal IDs (idempotency keys: a change the journal shows
+// finished is not done again, one begun and never finished is done again
+// and finished), in bulk where the backend has bulk endpoints. It has no
+// plan to detect drift against; the backend's idempotent answers make a
+// change already in effect done.
+//
 // # Journal
 //
 // A Journal is the tamper-evident record of changes: who changed what, when

@@ -140,15 +140,21 @@ type GuardReport struct {
 // per-change guard refuses, and returns the report; report.Run is set when
 // the run as a whole exceeds a cap (the caller must not start it). Check
 // simulates the changes' effect on admins as it goes, so that two changes
-// that each leave one admin cannot together leave none.
+// that each leave one admin cannot together leave none. snap may be nil (Do
+// without a snapshot): then the last-admin guard and the share cap, which
+// need to know the admins and the team, do not run.
 func (g Guards) Check(snap *access.Snapshot, facts access.GuardFacts, changes []Change) (GuardReport, error) {
 	if err := g.Validate(); err != nil {
 		return GuardReport{}, err
 	}
+	var types []access.ResourceType
+	if snap != nil {
+		types = snap.ResourceTypes()
+	}
 	// A protected ID in another spelling than the snapshot's ("user:007")
 	// would protect nobody: refuse it.
 	for _, id := range g.Protected {
-		for _, t := range snap.ResourceTypes() {
+		for _, t := range types {
 			if strings.HasPrefix(id, t.ID+":") {
 				if err := t.CheckID(id); err != nil {
 					return GuardReport{}, fmt.Errorf("provision: guards: protected principal: %w", err)
@@ -169,11 +175,14 @@ func (g Guards) Check(snap *access.Snapshot, facts access.GuardFacts, changes []
 	for _, id := range facts.Owners {
 		protected[id] = GuardAccountOwner
 	}
-	admins := activeHolders(snap, facts.AdminEntitlementID)
+	admins := map[string]bool{}
 	team := map[string]bool{}
-	for _, eid := range facts.TeamEntitlementIDs {
-		for _, g := range snap.GrantsOf(eid) {
-			team[g.PrincipalID()] = true
+	if snap != nil {
+		admins = activeHolders(snap, facts.AdminEntitlementID)
+		for _, eid := range facts.TeamEntitlementIDs {
+			for _, g := range snap.GrantsOf(eid) {
+				team[g.PrincipalID()] = true
+			}
 		}
 	}
 	rep.TeamMembers = len(team)

@@ -119,9 +119,11 @@ type Journal struct {
 
 	// applying holds the journal-ID prefixes of the plans Apply is
 	// carrying out through this Journal, so that a second run of a plan
-	// does not start while the first runs.
+	// does not start while the first runs; doing holds the journal IDs of
+	// the changes Do is carrying out, for the same reason.
 	mu       sync.Mutex
 	applying map[string]bool
+	doing    map[string]bool
 }
 
 // JournalOption configures a Journal.

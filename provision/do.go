@@ -61,7 +61,7 @@ type DoOptions struct {
 // requests) and resumability. The report has a result per change, in the
 // order given.
 //
-// Do checks its input before it reads or writes anything, and refuses bad
+// Do checks its input before it journals or changes anything, and refuses bad
 // input with an error and nothing journaled: nil arguments, an actor
 // without a source, a negative cap, a malformed protected ID, journal IDs
 // missing, malformed or given twice, and changes that are malformed: of an
@@ -111,8 +111,10 @@ type DoOptions struct {
 // called often for a few changes, and verifying reads the whole journal
 // (verify on a schedule instead). Two calls through one Journal do not
 // carry out one journal ID at once: the later one's change is StateStale.
-// The error return is for a call refused or cut short (ctx, a journal
-// failure); changes that failed are in the report, StateFailed with their
+// The error return is for a call refused (with no report: bad input, a
+// cap, a snapshot of another account, guard facts or principals that could
+// not be read) or cut short (ctx, a journal failure: with the report so
+// far); changes that failed are in the report, StateFailed with their
 // error, and journaled as failed.
 func Do(ctx context.Context, sys *access.System, j *Journal, changes []Change, opts *DoOptions) (*ApplyReport, error) {
 	if sys == nil || j == nil {
@@ -180,13 +182,11 @@ func Do(ctx context.Context, sys *access.System, j *Journal, changes []Change, o
 
 	err := a.readJournal(ctx, pending)
 	if err == nil && len(pending) > 0 {
-		if err = a.guardDo(ctx, pending, o); err == nil {
-			err = a.carryOut(ctx, pending)
+		if err := a.guardDo(ctx, pending, o); err != nil {
+			return nil, err // refused before any write
 		}
-	}
-	if err != nil {
-		if ge := (*GuardError)(nil); errors.As(err, &ge) && ge.Guard == GuardBlastRadius {
-			return nil, err // refused as a whole: nothing written
+		if err = a.finishBlocked(ctx); err == nil {
+			err = a.carryOut(ctx, pending)
 		}
 	}
 	a.tally()
@@ -307,7 +307,8 @@ func checkDoChange(ctx context.Context, sys *access.System, k int, c Change) err
 
 // guardDo runs the guards over the pending changes of a Do call, on what
 // the backend says now, and blocks (or refuses the call over a cap) as
-// Apply's guards do.
+// Apply's guards do. It only reads: an error is a refusal, with nothing
+// written.
 func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions) error {
 	if o.Snapshot != nil {
 		info, err := a.sys.Info(ctx)
@@ -435,11 +436,14 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 			a.guardLastAdmin(states, pending)
 		}
 	}
+	return nil
+}
 
-	// A change an earlier call began and a guard now blocks is finished
-	// as blocked, so that it does not stay open.
-	for _, i := range idx {
-		if r := a.report.Results[i]; r.State == StateBlocked && a.resumed[i] {
+// finishBlocked finishes in the journal, as blocked, the changes an earlier
+// call began and a guard now blocks, so that they do not stay open.
+func (a *applier) finishBlocked(ctx context.Context) error {
+	for i, r := range a.report.Results {
+		if r.State == StateBlocked && a.resumed[i] {
 			out := JournalOutcome{Status: "blocked", Error: r.Err.Error(), ErrorClass: "guard"}
 			if err := a.settle(ctx, i, StateBlocked, out, r.Err); err != nil {
 				return err

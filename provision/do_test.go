@@ -489,6 +489,50 @@ func TestDoResumes(t *testing.T) {
 		t.Errorf("ann's grant in the journal: %+v, %v", c, err)
 	}
 	checkJournaledOnce(t, j, rep, "Do")
+
+	// Begun, never finished, and protected since: blocked, and finished in
+	// the journal as blocked, not left open.
+	revoke := revokeC("group:2:member", "user:1")
+	if _, err := j.Begin(ctx, "tb-1/expiry", doer, provision.JournalRevokeOp(access.RevokeRequest{EntitlementID: revoke.EntitlementID, PrincipalID: revoke.PrincipalID})); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = provision.Do(ctx, sys, j, []provision.Change{revoke}, &provision.DoOptions{Actor: doer, JournalIDs: []string{"tb-1/expiry"},
+		Guards: provision.Guards{Protected: []string{"user:1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rep.Results[0]; r.State != provision.StateBlocked || !errors.Is(r.Err, provision.ErrGuard) {
+		t.Errorf("a resumed revoke of a protected principal: %s %v, want blocked", r.State, r.Err)
+	}
+	if c, err := j.Change(ctx, "tb-1/expiry"); err != nil || !c.Done() || c.Finished.Outcome.Status != "blocked" {
+		t.Errorf("the blocked change in the journal: %+v, %v; want finished as blocked", c, err)
+	}
+}
+
+// TestDoCreatesAccount: a change with no principal is a create, which
+// reports the account's principal.
+func TestDoCreatesAccount(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	sys, _ := memSystem(t, user{id: "1", email: "ann@example.com", role: "agent"})
+	j := newJournal(t, nil)
+	create := provision.Change{Kind: provision.ChangeCreateAccount, Person: &access.Person{Email: "Bob@example.com", Name: "Bob"}, Role: "agent"}
+	rep, err := provision.Do(ctx, sys, j, []provision.Change{create}, &provision.DoOptions{Actor: doer, IDPrefix: "hire-1/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rep.Results[0]
+	if r.State != provision.StateApplied || r.Outcome == nil || r.Outcome.PrincipalID == "" {
+		t.Fatalf("create: %s %+v %v", r.State, r.Outcome, r.Err)
+	}
+	if r.Change.ID != "create_account bob@example.com" || r.JournalID != "hire-1/create_account/bob@example.com" {
+		t.Errorf("the create is named %q, journaled as %q", r.Change.ID, r.JournalID)
+	}
+	gs, err := sys.GrantsFor(ctx, r.Outcome.PrincipalID)
+	if err != nil || !slices.ContainsFunc(gs, func(g access.Grant) bool { return g.ID() == "role:agent:assigned@"+r.Outcome.PrincipalID }) {
+		t.Errorf("the new account holds %v (%v), want the agent role", gs, err)
+	}
+	checkJournaledOnce(t, j, rep, "Do")
 }
 
 // TestDoLastAdmin: with a snapshot, Do counts the admins it shows, read

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/memaccess"
 	"github.com/zgov-io/zgov/provision"

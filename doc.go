@@ -23,8 +23,9 @@
 //   - [github.com/zgov-io/zgov/provision]: accounts (create, the
 //     deprovisioning ladder, reactivate), guards (owner, last admin, the
 //     credential's own user, protected principals, blast-radius caps), the
-//     tamper-evident journal (in memory, or in a SQLite file that outlives
-//     the process), and day-one access by policy, plan and apply.
+//     tamper-evident journal (in memory, or in a SQLite file or a PostgreSQL
+//     database that outlives the process), and day-one access by policy,
+//     plan and apply.
 //
 // A short tour, against the simulator's demo account (the package Example
 // runs exactly this): take a snapshot, add agent 10000000003 to the Billing

@@ -116,15 +116,26 @@
 // the process: OpenSQLJournalStore(ctx, "sqlite:///var/lib/zgov/zgov.db")
 // opens a SQLite file (pure Go, no cgo) that many processes may share, in
 // WAL mode with every commit synced to disk; "sqlite::memory:" is a
-// database in memory, for tests and demos. The store applies provision's
-// migrations on open, once however many processes open a new file
-// together, and refuses a file that is not a SQLite database
-// (ErrNotADatabase) or that a newer zgov migrated (ErrSchemaTooNew) before
-// writing anything. Each entry is a row holding its canonical JSON, which
-// an export writes as it is. An Apply cut short by a crash, or by the end
-// of its process, resumes from the journal in the file. PostgreSQL is to
-// come; a platform with a database of its own implements JournalStore and
-// runs journaltest against it.
+// database in memory, for tests and demos; and
+// "postgres://user:password@host:5432/zgov?sslmode=verify-full" a
+// PostgreSQL database (through pgx), which many workers on many machines
+// may share. The store applies provision's migrations on open, once
+// however many processes open a new database together, and refuses a file
+// that is not a SQLite database (ErrNotADatabase) or a database that a
+// newer zgov migrated (ErrSchemaTooNew) before writing anything; a
+// PostgreSQL server it cannot reach or log in to fails the open at once
+// with ErrConnect. Each entry is a row holding its canonical JSON, which an
+// export writes as it is. An Apply cut short by a crash, or by the end of
+// its process, resumes from the journal in the database. A platform with a
+// database of its own implements JournalStore and runs journaltest against
+// it.
+//
+// Store holds all of provision's state in one database: OpenStore(ctx,
+// dsn) opens it once, Store.Journal is its SQLJournalStore, and
+// Store.SavePlan, Store.LoadPlan and Store.Plans keep plans in it, byte for
+// byte as Plan.Save writes them and checked on load as LoadPlan checks a
+// file. PlanStore is the small interface of saved plans; the plantest
+// package is its conformance suite.
 //
 // # Hash chain
 //

@@ -19,8 +19,7 @@ var migrations embed.FS
 // sqlSchema names provision's migrations for sqldb.Open.
 var sqlSchema = sqldb.Schema{Name: "provision", Migrations: migrations}
 
-// Errors of OpenSQLJournalStore, for errors.Is. A PostgreSQL DSN is refused
-// with an error wrapping errors.ErrUnsupported, for now.
+// Errors of OpenSQLJournalStore and OpenStore, for errors.Is.
 var (
 	// ErrInvalidDSN means a DSN could not be read; the error says why.
 	ErrInvalidDSN = sqldb.ErrInvalidDSN
@@ -33,12 +32,18 @@ var (
 	// this one knows; the error names both versions. Nothing was written
 	// to it: open it with that zgov or a later one.
 	ErrSchemaTooNew = sqldb.ErrSchemaTooNew
+
+	// ErrConnect means a PostgreSQL server could not be reached, or
+	// refused the user, the password or the database; the error says
+	// which, and holds the server's *pgconn.PgError if it sent one.
+	ErrConnect = sqldb.ErrConnect
 )
 
 // SQLJournalStore is a JournalStore in a SQL database: SQLite in a file,
-// which many processes may share, or in memory (PostgreSQL is to come). It
-// is safe for concurrent use. The zero value is not usable; call
-// OpenSQLJournalStore.
+// which many processes may share, SQLite in memory, or PostgreSQL, which
+// many processes on many machines may share. It is safe for concurrent use.
+// The zero value is not usable; call OpenSQLJournalStore, or
+// Store.Journal for the journal of a Store.
 //
 // Each entry is a row of the table zgov_journal: the entry's canonical
 // JSON with its hash, as ExportJSONL writes it, from which the store reads
@@ -55,9 +60,13 @@ var (
 // inserts them; two writers that read the same head insert the same seq,
 // and the primary key refuses the second, also with ErrJournalConflict.
 // Appends of one store queue in the process; those of several processes
-// queue for the file's write lock.
+// queue for a SQLite file's write lock, while on PostgreSQL they run side
+// by side and the second of two that read one head waits for the first's
+// insert of the seq, then conflicts.
 type SQLJournalStore struct {
 	db *sqldb.DB
+	// owned is set when the store opened db and closes it.
+	owned bool
 	// appending serialises this store's appends (cancellably): waiting on
 	// a channel is cheaper and fairer than SQLite's polling for its lock.
 	appending chan struct{}
@@ -66,31 +75,49 @@ type SQLJournalStore struct {
 var _ JournalStore = (*SQLJournalStore)(nil)
 
 // OpenSQLJournalStore opens the database dsn names and the journal in it,
-// creating the file if it is missing and applying provision's migrations if
-// it lacks them. The DSN forms:
+// creating a SQLite file if it is missing and applying provision's
+// migrations if the database lacks them. The DSN forms:
 //
 //	sqlite:///var/lib/zgov/zgov.db   a SQLite file, absolute path
 //	sqlite:zgov.db                   a SQLite file, relative to the working directory
 //	sqlite::memory:                  a SQLite database in memory, private to the store
+//	postgres://user:password@host:5432/database?sslmode=verify-full
+//	                                 a PostgreSQL database (postgresql:// too)
 //
-// Paths may be percent-encoded (%20 for a space); a DSN takes no
-// parameters. The file runs in WAL mode, every commit synced to disk.
+// SQLite paths may be percent-encoded (%20 for a space); a SQLite DSN takes
+// no parameters. The file runs in WAL mode, every commit synced to disk. A
+// PostgreSQL DSN takes pgx's parameters (sslmode, connect_timeout,
+// pool_max_conns, ...); its user name and password must be percent-encoded.
 //
-// A bad DSN is refused with ErrInvalidDSN, a PostgreSQL one with
-// errors.ErrUnsupported, a file that is not a SQLite database with
-// ErrNotADatabase and a database a newer zgov migrated with
-// ErrSchemaTooNew, the last two before anything is written. Errors never
-// show a DSN's password. Close the store when done.
+// A bad DSN is refused with ErrInvalidDSN, a file that is not a SQLite
+// database with ErrNotADatabase, a database a newer zgov migrated with
+// ErrSchemaTooNew, the last two before anything is written, and a
+// PostgreSQL server that cannot be reached or refuses the login with
+// ErrConnect. Errors never show a DSN's password. Close the store when
+// done.
+//
+// To keep plans and other state in the same database, open a Store and use
+// its Journal instead.
 func OpenSQLJournalStore(ctx context.Context, dsn string) (*SQLJournalStore, error) {
 	db, err := sqldb.Open(ctx, dsn, sqlSchema)
 	if err != nil {
 		return nil, fmt.Errorf("provision: open journal store: %w", err)
 	}
-	return &SQLJournalStore{db: db, appending: make(chan struct{}, 1)}, nil
+	return newSQLJournalStore(db, true), nil
 }
 
-// Close closes the store's database. A store in memory is gone.
+func newSQLJournalStore(db *sqldb.DB, owned bool) *SQLJournalStore {
+	return &SQLJournalStore{db: db, owned: owned, appending: make(chan struct{}, 1)}
+}
+
+// Close closes the store's database, if the store opened it: a store in
+// memory is gone. The journal of a Store (Store.Journal) shares the
+// Store's database: its Close does nothing, and the Store's Close closes
+// the database.
 func (s *SQLJournalStore) Close() error {
+	if !s.owned {
+		return nil
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("provision: close journal store %s: %w", s.db.Name, err)
 	}
@@ -145,6 +172,7 @@ func (s *SQLJournalStore) Append(ctx context.Context, entries ...JournalEntry) e
 			string(appendJournalJSON(nil, e, true))}
 	}
 	first := entries[0]
+	insertEntry := s.db.Rebind("INSERT INTO zgov_journal (seq, time, kind, change_id, prev_hash, hash, entry) VALUES (?, ?, ?, ?, ?, ?, ?)")
 	select {
 	case s.appending <- struct{}{}:
 		defer func() { <-s.appending }()
@@ -164,9 +192,11 @@ func (s *SQLJournalStore) Append(ctx context.Context, entries ...JournalEntry) e
 		return s.wrap(fmt.Sprintf("append seq %d after head %d", first.Seq, head.Seq), ErrJournalConflict)
 	}
 	for i, row := range rows {
-		_, err := tx.ExecContext(ctx, "INSERT INTO zgov_journal (seq, time, kind, change_id, prev_hash, hash, entry) VALUES (?, ?, ?, ?, ?, ?, ?)", row...)
+		_, err := tx.ExecContext(ctx, insertEntry, row...)
 		if err != nil {
-			if sqldb.IsUniqueViolation(err) { // another writer inserted this seq first
+			// Another writer inserted this seq first (on PostgreSQL, the
+			// insert waited for its transaction to commit).
+			if sqldb.IsUniqueViolation(err) {
 				err = fmt.Errorf("%w (%w)", ErrJournalConflict, err)
 			}
 			return s.wrap(fmt.Sprintf("append seq %d", entries[i].Seq), err)
@@ -216,7 +246,7 @@ func (s *SQLJournalStore) Unfinished(ctx context.Context) ([]JournalEntry, error
 
 // query returns the entries of a query for seq and entry.
 func (s *SQLJournalStore) query(ctx context.Context, q string, args ...any) ([]JournalEntry, error) {
-	rows, err := s.db.SQL.QueryContext(ctx, q, args...)
+	rows, err := s.db.SQL.QueryContext(ctx, s.db.Rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}

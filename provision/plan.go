@@ -368,6 +368,12 @@ func LoadPlan(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provision: load plan: %w", err)
 	}
+	return decodePlan(data)
+}
+
+// decodePlan reads the bytes of a plan Save wrote, and checks them as
+// LoadPlan documents.
+func decodePlan(data []byte) (*Plan, error) {
 	if len(data) > maxPlanBytes {
 		return nil, fmt.Errorf("provision: load plan: larger than %d bytes", maxPlanBytes)
 	}

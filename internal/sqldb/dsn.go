@@ -16,15 +16,25 @@ const (
 	Postgres Dialect = "postgres"
 )
 
-// Location is where a DSN points.
+// Location is where a DSN points. It holds no secret: a PostgreSQL DSN's
+// password stays in the DSN, which Open hands to the driver.
 type Location struct {
 	// Dialect is the kind of database.
 	Dialect Dialect
 	// Path is the SQLite file, as the operating system names it; "" for a
-	// database in memory.
+	// database in memory and for PostgreSQL.
 	Path string
 	// Memory is set for a private SQLite database in memory.
 	Memory bool
+	// Host is a PostgreSQL DSN's host and port as written
+	// ("db.example.com:5432"; "" for the driver's default, a comma-separated
+	// list for several hosts).
+	Host string
+	// Database is a PostgreSQL DSN's database ("" for the driver's default:
+	// the user's name).
+	Database string
+	// User is a PostgreSQL DSN's user ("" for the driver's default).
+	User string
 }
 
 // ErrInvalidDSN means a DSN could not be read. Errors wrapping it name the
@@ -32,22 +42,26 @@ type Location struct {
 var ErrInvalidDSN = errors.New("invalid DSN")
 
 // ParseDSN reads a DSN (see the package documentation). A malformed DSN is
-// refused with an error wrapping ErrInvalidDSN, a PostgreSQL one with an
-// error wrapping errors.ErrUnsupported; both show the DSN redacted.
+// refused with an error wrapping ErrInvalidDSN that shows the DSN redacted.
+// It checks the form of a PostgreSQL DSN only; its parameters are checked by
+// Open.
 func ParseDSN(dsn string) (Location, error) {
 	bad := func(reason string) (Location, error) {
 		return Location{}, fmt.Errorf("DSN %q: %s: %w", Redact(dsn), reason, ErrInvalidDSN)
 	}
 	scheme, rest, ok := strings.Cut(dsn, ":")
 	if !ok || !isScheme(scheme) {
-		return bad(`no scheme: write sqlite:///absolute/path.db, sqlite:relative/path.db or sqlite::memory:`)
+		if looksLikeKeywords(dsn) {
+			return bad(`a keyword/value DSN (host=... dbname=...) is not supported: write postgres://user:password@host:5432/database?sslmode=verify-full`)
+		}
+		return bad(`no scheme: write sqlite:///absolute/path.db, sqlite:relative/path.db, sqlite::memory: or postgres://user:password@host:5432/database`)
 	}
 	switch strings.ToLower(scheme) {
 	case "sqlite":
 	case "postgres", "postgresql":
-		return Location{}, fmt.Errorf("DSN %q: PostgreSQL is not supported yet: %w", Redact(dsn), errors.ErrUnsupported)
+		return parsePostgres(dsn, rest, bad)
 	default:
-		return bad(fmt.Sprintf("unknown scheme %q: want sqlite (postgres is reserved)", scheme))
+		return bad(fmt.Sprintf("unknown scheme %q: want sqlite, postgres or postgresql", scheme))
 	}
 	if rest == ":memory:" {
 		return Location{Dialect: SQLite, Memory: true}, nil
@@ -78,6 +92,38 @@ func ParseDSN(dsn string) (Location, error) {
 		path = path[1:]
 	}
 	return Location{Dialect: SQLite, Path: path}, nil
+}
+
+// parsePostgres reads a PostgreSQL DSN, whose part after the scheme is
+// rest. It reports what is wrong in its own words: url.Parse's errors quote
+// the URL, password and all.
+func parsePostgres(dsn, rest string, bad func(string) (Location, error)) (Location, error) {
+	const form = "postgres://user:password@host:5432/database?sslmode=verify-full"
+	if !strings.HasPrefix(rest, "//") {
+		return bad("a PostgreSQL DSN is a URL: write " + form)
+	}
+	if strings.Contains(dsn, "#") {
+		return bad("a '#' in a PostgreSQL DSN must be percent-encoded (%23)")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return bad("it cannot be read as a URL: write " + form + ", percent-encoding any of @ : / ? # % in the user name and password (@ as %40)")
+	}
+	// An '@' or a second '/' in the path is most likely a password's '/'
+	// that was not percent-encoded; the path is not quoted, so as not to
+	// show part of it.
+	db := strings.TrimPrefix(u.Path, "/")
+	if strings.Contains(u.EscapedPath(), "@") || strings.Contains(db, "/") {
+		return bad("the path names no database: write " + form + ", percent-encoding a '/' in the password as %2F")
+	}
+	return Location{Dialect: Postgres, Host: u.Host, Database: db, User: u.User.Username()}, nil
+}
+
+// looksLikeKeywords reports whether s reads as a keyword/value DSN
+// (host=db dbname=zgov).
+func looksLikeKeywords(s string) bool {
+	k, _, ok := strings.Cut(strings.TrimSpace(s), "=")
+	return ok && k != "" && !strings.ContainsAny(strings.TrimSpace(k), " /:")
 }
 
 func isScheme(s string) bool {

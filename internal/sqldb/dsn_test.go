@@ -22,6 +22,11 @@ func TestParseDSN(t *testing.T) {
 		{"sqlite:///tmp/my%20file%3F.db", Location{Dialect: SQLite, Path: "/tmp/my file?.db"}},
 		{"sqlite:///C:/zgov/zgov.db", Location{Dialect: SQLite, Path: "C:/zgov/zgov.db"}},
 		{"sqlite::memory:", Location{Dialect: SQLite, Memory: true}},
+		{"postgres://ann:s3cret@db.example.com:5432/zgov?sslmode=verify-full", Location{Dialect: Postgres, Host: "db.example.com:5432", Database: "zgov", User: "ann"}},
+		{"postgresql://ann:p%2Fss@db.example.com/zgov", Location{Dialect: Postgres, Host: "db.example.com", Database: "zgov", User: "ann"}},
+		{"POSTGRES://db1:5432,db2:5433/zgov?target_session_attrs=read-write", Location{Dialect: Postgres, Host: "db1:5432,db2:5433", Database: "zgov"}},
+		{"postgres:///zgov", Location{Dialect: Postgres, Database: "zgov"}},
+		{"postgres://", Location{Dialect: Postgres}},
 	} {
 		got, err := ParseDSN(tc.dsn)
 		if err != nil {
@@ -44,7 +49,8 @@ func TestParseDSNRefuses(t *testing.T) {
 		{"", ErrInvalidDSN, "no scheme"},
 		{"zgov.db", ErrInvalidDSN, "no scheme"},
 		{"/var/lib/zgov.db", ErrInvalidDSN, "no scheme"},
-		{"host=db password=s3cret", ErrInvalidDSN, "no scheme"},
+		{"host=db password=s3cret", ErrInvalidDSN, "keyword/value DSN"},
+		{"dbname=zgov", ErrInvalidDSN, "keyword/value DSN"},
 		{"mysql://ann:s3cret@db/zgov", ErrInvalidDSN, `unknown scheme "mysql"`},
 		{"sqlite:", ErrInvalidDSN, "no path"},
 		{"sqlite://", ErrInvalidDSN, "no host"},
@@ -56,8 +62,13 @@ func TestParseDSNRefuses(t *testing.T) {
 		{"sqlite:///tmp/a%00.db", ErrInvalidDSN, "NUL"},
 		{"sqlite:file:x.db", ErrInvalidDSN, "URI"},
 		{"sqlite:%3Amemory%3A", ErrInvalidDSN, "URI"},
-		{"postgres://ann:s3cret@db.example.com/zgov", errors.ErrUnsupported, "not supported yet"},
-		{"postgresql://ann:s3cret@db.example.com/zgov?sslmode=require", errors.ErrUnsupported, "not supported yet"},
+		{"postgres:ann:s3cret@db.example.com/zgov", ErrInvalidDSN, "is a URL"},
+		{"postgres://ann:s3cret@db.example.com/zgov#s3cret", ErrInvalidDSN, "'#'"},
+		{"postgres://ann:s3cret#x@db.example.com/zgov", ErrInvalidDSN, "'#'"},
+		{"postgres://ann:s3c/ret@db.example.com/zgov", ErrInvalidDSN, "percent-encod"},
+		{"postgres://ann:12/s3cret@db.example.com/zgov", ErrInvalidDSN, "names no database"},
+		{"postgres://ann:s3cret@db.example.com/zgov/more", ErrInvalidDSN, "names no database"},
+		{"postgres://ann:s3cret@db.example.com:port/zgov", ErrInvalidDSN, "cannot be read as a URL"},
 	} {
 		_, err := ParseDSN(tc.dsn)
 		if tc.dsn == "sqlite:///" {

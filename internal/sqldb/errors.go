@@ -50,8 +50,12 @@ func sqliteCode(err error) int {
 
 // IsUniqueViolation reports whether err is a write refused because it
 // would repeat the key of a unique index or primary key: for a store's
-// compare-and-swap, another writer inserted that key first.
+// compare-and-swap, another writer inserted that key first. It knows
+// SQLite's result codes and PostgreSQL's SQLSTATE 23505.
 func IsUniqueViolation(err error) bool {
+	if pgCode(err) == "23505" {
+		return true
+	}
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		return true

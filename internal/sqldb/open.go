@@ -14,22 +14,35 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DB is an open database whose schemas are migrated.
 type DB struct {
-	// SQL is the database.
+	// SQL is the database. Write queries with '?' placeholders and pass
+	// them through Rebind.
 	SQL *sql.DB
+	// Pool is the PostgreSQL connection pool SQL draws its connections
+	// from, for code that talks to pgx directly (River's riverpgxv5
+	// driver); nil for SQLite.
+	Pool *pgxpool.Pool
 	// Dialect is its kind.
 	Dialect Dialect
 	// Name is its DSN, redacted, for errors.
 	Name string
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.SQL.Close() }
+// Close closes the database: SQL, then Pool (which waits for the
+// connections in use to be released).
+func (db *DB) Close() error {
+	err := db.SQL.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
 
 // busyTimeout is how long, in milliseconds, a connection waits for a lock
 // another connection or process holds before it fails: far longer than any
@@ -44,18 +57,37 @@ const maxConns = 8
 // up and applies the migrations of schemas, in order. It refuses a file
 // that is not a SQLite database (ErrNotADatabase) and a database migrated
 // past the versions this code knows (ErrSchemaTooNew) before writing
-// anything. Errors name the DSN redacted.
+// anything, and a PostgreSQL server it cannot connect to or log in to with
+// ErrConnect, within ctx and at most ConnectTimeout. Errors name the DSN
+// redacted.
 func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 	loc, err := ParseDSN(dsn)
 	if err != nil {
 		return nil, err
 	}
+	var db *DB
+	if loc.Dialect == Postgres {
+		db, err = openPostgres(ctx, dsn)
+	} else {
+		db, err = openSQLite(dsn, loc)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.setUp(ctx, loc, schemas); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open %s: %w", db.Name, classify(err))
+	}
+	return db, nil
+}
+
+// openSQLite opens a SQLite database (without touching it yet).
+func openSQLite(dsn string, loc Location) (*DB, error) {
 	name := Redact(dsn)
 	sdb, err := sql.Open("sqlite", driverDSN(loc))
 	if err != nil { // only for a driver that is not registered
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
-	db := &DB{SQL: sdb, Dialect: loc.Dialect, Name: name}
 	if loc.Memory {
 		// Each connection to :memory: is a database of its own: one
 		// connection, kept open, holds the database.
@@ -65,11 +97,7 @@ func Open(ctx context.Context, dsn string, schemas ...Schema) (*DB, error) {
 		sdb.SetMaxOpenConns(maxConns)
 		sdb.SetMaxIdleConns(maxConns)
 	}
-	if err := db.setUp(ctx, loc, schemas); err != nil {
-		_ = sdb.Close()
-		return nil, fmt.Errorf("open %s: %w", name, classify(err))
-	}
-	return db, nil
+	return &DB{SQL: sdb, Dialect: SQLite, Name: name}, nil
 }
 
 // driverDSN returns modernc.org/sqlite's name for loc, with the settings of
@@ -86,8 +114,8 @@ func driverDSN(loc Location) string {
 	return (&url.URL{Scheme: "file", Path: p}).String() + params
 }
 
-// setUp checks the database, turns WAL on for a file, and migrates each
-// schema. It writes nothing before the checks pass.
+// setUp checks the database, turns WAL on for a SQLite file, and migrates
+// each schema. It writes nothing before the checks pass.
 func (db *DB) setUp(ctx context.Context, loc Location, schemas []Schema) error {
 	ms := make([]*migrator, 0, len(schemas))
 	for _, s := range schemas {
@@ -97,7 +125,8 @@ func (db *DB) setUp(ctx context.Context, loc Location, schemas []Schema) error {
 		}
 		ms = append(ms, m)
 	}
-	if !loc.Memory {
+	file := loc.Dialect == SQLite && !loc.Memory
+	if file {
 		if err := checkFile(loc.Path); err != nil {
 			return err
 		}
@@ -107,7 +136,7 @@ func (db *DB) setUp(ctx context.Context, loc Location, schemas []Schema) error {
 			return err
 		}
 	}
-	if !loc.Memory {
+	if file {
 		if err := db.enableWAL(ctx); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -183,4 +184,28 @@ func TestStoreJournal(t *testing.T) {
 			t.Error("the journal answers after the Store's Close")
 		}
 	})
+}
+
+// TestOpenStoreWrongPassword opens a PostgreSQL database with a wrong
+// password: ErrConnect, naming the DSN without the password.
+func TestOpenStoreWrongPassword(t *testing.T) {
+	t.Parallel()
+	u, err := url.Parse(sqldbtest.PostgresDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-wrong")
+	dsn := u.String()
+	for name, open := range map[string]func() error{
+		"OpenStore":           func() error { _, err := provision.OpenStore(t.Context(), dsn); return err },
+		"OpenSQLJournalStore": func() error { _, err := provision.OpenSQLJournalStore(t.Context(), dsn); return err },
+	} {
+		err := open()
+		if !errors.Is(err, provision.ErrConnect) || !strings.Contains(err.Error(), sqldb.Redact(dsn)) {
+			t.Errorf("%s with a wrong password = %v, want ErrConnect naming %s", name, err, sqldb.Redact(dsn))
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s = %q shows the password", name, err)
+		}
+	}
 }

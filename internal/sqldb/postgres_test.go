@@ -3,6 +3,7 @@ package sqldb_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -113,6 +114,40 @@ func TestOpenPostgresUnreachable(t *testing.T) {
 	}
 	if err != nil && strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open with a cancelled context = %q shows the password", err)
+	}
+}
+
+// TestOpenPostgresSilentServer opens a PostgreSQL DSN whose server accepts
+// the connection and never answers: Open ends when ctx does (cancelled as
+// soon as the server accepts), not after ConnectTimeout.
+func TestOpenPostgresSilentServer(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+		cancel()
+	}()
+	_, err = sqldb.Open(ctx, "postgres://zgov:s3cret-pw@"+ln.Addr().String()+"/zgov?sslmode=disable")
+	ln.Close() // ends an Accept still waiting
+	if c, ok := <-accepted; ok {
+		c.Close()
+	}
+	if !errors.Is(err, sqldb.ErrConnect) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Open against a silent server, cancelled = %v, want ErrConnect and context.Canceled", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("Open = %q shows the password", err)
 	}
 }
 

@@ -280,9 +280,12 @@ func (b backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 // access in place.
 //
 // The record comes first: if the grant fails, the record says so
-// (TimeBoundGrantFailed) and the error is returned with it; if the process
-// dies before the grant is made, the expiry job still ends it, and Grant
-// again with the same ID finishes it.
+// (TimeBoundGrantFailed, which no expiry touches) and the error is returned
+// with it. While the grant is being made (TimeBoundPending) no expiry
+// revokes it, for up to three minutes: a revoke sent before the grant lands
+// would leave the access in place. If the process dies before the grant is
+// made, the expiry ends the grant once those minutes are up, and Grant
+// again with the same ID finishes it (after them).
 func (tb *TimeBound) Grant(ctx context.Context, req TimeBoundRequest) (TimeBoundGrant, error) {
 	now := tb.now()
 	g, err := tb.checkRequest(ctx, req, now)
@@ -298,7 +301,7 @@ func (tb *TimeBound) Grant(ctx context.Context, req TimeBoundRequest) (TimeBound
 		if existing.State != TimeBoundPending {
 			return existing, nil
 		}
-		return tb.carryGrant(ctx, existing)
+		return tb.carryGrant(ctx, existing, false)
 	case !errors.Is(err, ErrTimeBoundUnknown):
 		return TimeBoundGrant{}, err
 	}
@@ -314,7 +317,7 @@ func (tb *TimeBound) Grant(ctx context.Context, req TimeBoundRequest) (TimeBound
 	if err := tb.insert(ctx, g); err != nil {
 		return TimeBoundGrant{}, err
 	}
-	return tb.carryGrant(ctx, g)
+	return tb.carryGrant(ctx, g, true)
 }
 
 // checkRequest validates req and returns the grant it asks for.
@@ -399,10 +402,10 @@ func (tb *TimeBound) insert(ctx context.Context, g TimeBoundGrant) error {
 	}
 	err = tb.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, tb.db.Rebind(`INSERT INTO zgov_timebound
-			(id, principal_id, entitlement_id, grant_id, actor, standing, state, created_ms, expires_ms, window_s)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			(id, principal_id, entitlement_id, grant_id, actor, standing, state, created_ms, expires_ms, window_s, claim_until_ms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			g.ID, g.PrincipalID, g.EntitlementID, g.GrantID(), string(actor), boolInt(g.Standing), string(g.State),
-			g.CreatedAt.UnixMilli(), g.ExpiresAt.UnixMilli(), windowOf(g.ExpiresAt))
+			g.CreatedAt.UnixMilli(), g.ExpiresAt.UnixMilli(), windowOf(g.ExpiresAt), g.CreatedAt.Add(claimLease).UnixMilli())
 		if err != nil {
 			return err
 		}
@@ -454,7 +457,32 @@ func (tb *TimeBound) schedule(ctx context.Context, tx *sql.Tx, g TimeBoundGrant)
 
 // carryGrant makes the grant g records, through Do, and records how it
 // went.
-func (tb *TimeBound) carryGrant(ctx context.Context, g TimeBoundGrant) (TimeBoundGrant, error) {
+func (tb *TimeBound) carryGrant(ctx context.Context, g TimeBoundGrant, inserted bool) (TimeBoundGrant, error) {
+	// While the grant is pending, the call granting holds it for
+	// claimLease from the insert: an expiry does not revoke it meanwhile
+	// (and then see the grant land after its revoke). A Grant again after
+	// a crash takes the lease anew, once the old one has run out.
+	now := tb.now()
+	var n int64 = 1
+	if !inserted {
+		res, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET claim_until_ms = ?
+			WHERE id = ? AND state = 'pending' AND claim_until_ms < ?`),
+			now.Add(claimLease).UnixMilli(), g.ID, now.UnixMilli())
+		if err != nil {
+			return g, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
+		}
+		n, _ = res.RowsAffected()
+	}
+	if n == 0 {
+		got, err := tb.Get(ctx, g.ID)
+		if err != nil {
+			return g, err
+		}
+		if got.State == TimeBoundPending {
+			return got, fmt.Errorf("provision: time-bound grant %s is being granted by another call: %w", g.ID, ErrTimeBoundConflict)
+		}
+		return got, nil
+	}
 	c := Change{ID: "grant " + g.GrantID(), Kind: ChangeGrant, PrincipalID: g.PrincipalID, EntitlementID: g.EntitlementID}
 	rep, err := Do(ctx, tb.sys, tb.j, []Change{c}, &DoOptions{Actor: g.Actor, JournalIDs: []string{"timebound/" + g.ID + "/grant"}, Guards: tb.opts.Guards})
 	if err != nil {
@@ -547,7 +575,7 @@ func (tb *TimeBound) End(ctx context.Context, id string, actor JournalActor) (Ti
 	now := tb.now()
 	res, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound
 		SET state = 'ending', claim_job = -1, claim_until_ms = ?, ended_by = ?
-		WHERE id = ? AND (state IN ('pending', 'active', 'failed') OR (state = 'ending' AND claim_until_ms < ?))`),
+		WHERE id = ? AND (state IN ('active', 'failed') OR (state IN ('pending', 'ending') AND claim_until_ms < ?))`),
 		now.Add(claimLease).UnixMilli(), "end:"+actor.Who, id, now.UnixMilli())
 	if err != nil {
 		return TimeBoundGrant{}, fmt.Errorf("provision: end time-bound grant %s: %w", id, err)

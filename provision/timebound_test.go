@@ -511,3 +511,98 @@ func TestTimeBoundSweepFindsLostExpiry(t *testing.T) {
 		}
 	})
 }
+
+// blockingGrants holds every grant until release is closed.
+type blockingGrants struct {
+	access.Backend
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingGrants) Grant(ctx context.Context, req access.GrantRequest) (access.GrantResult, error) {
+	b.started <- struct{}{}
+	<-b.release
+	return b.Backend.Grant(ctx, req)
+}
+
+// TestTimeBoundExpiryWaitsForGrantInFlight: an expiry that comes while the
+// grant is still being made does not revoke first (the grant would land
+// after the revoke and stay); once the grant is made, the next expiry
+// revokes it.
+func TestTimeBoundExpiryWaitsForGrantInFlight(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		bg := &blockingGrants{started: make(chan struct{}, 1), release: make(chan struct{})}
+		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { bg.Backend = b; return bg }, nil)
+		ctx := t.Context()
+		done := make(chan error, 1)
+		var g provision.TimeBoundGrant
+		go func() {
+			var err error
+			g, err = e.tb.Grant(ctx, provision.TimeBoundRequest{ID: "inflight", PrincipalID: tbAnn, EntitlementID: billing, For: time.Second,
+				Actor: provision.JournalActor{Who: "ann@example.com"}})
+			done <- err
+		}()
+		<-bg.started
+		e.clock.Add(time.Minute)
+		if err := provision.ExpireDue(ctx, e.tb, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.tb.Get(ctx, "inflight"); got.State != provision.TimeBoundPending {
+			t.Fatalf("during the grant the expiry left it %s, want pending", got.State)
+		}
+		close(bg.release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if g.State != provision.TimeBoundActive || !e.holds(t, tbAnn, billing) {
+			t.Fatalf("after the grant: %+v", g)
+		}
+		if n, err := e.tb.Sweep(ctx); err != nil || n != 1 {
+			t.Errorf("Sweep = %d, %v, want the overdue grant", n, err)
+		}
+		if err := provision.ExpireDue(ctx, e.tb, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.tb.Get(ctx, "inflight"); got.State != provision.TimeBoundEnded || e.holds(t, tbAnn, billing) {
+			t.Errorf("after the next expiry: %+v", got)
+		}
+		journaled(t, e.j, "timebound/")
+	})
+}
+
+// failingGrants fails every grant.
+type failingGrants struct{ access.Backend }
+
+func (failingGrants) Grant(context.Context, access.GrantRequest) (access.GrantResult, error) {
+	return access.GrantResult{}, errors.New("zendesk is down")
+}
+
+// TestTimeBoundFailedGrantIsNotRevoked: a grant that failed is recorded as
+// such, and its expiry takes nothing (the principal may hold the access
+// from elsewhere by then).
+func TestTimeBoundFailedGrantIsNotRevoked(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { return failingGrants{b} }, nil)
+		ctx := t.Context()
+		g, err := e.tb.Grant(ctx, provision.TimeBoundRequest{PrincipalID: tbAnn, EntitlementID: billing, For: time.Minute,
+			Actor: provision.JournalActor{Who: "ann@example.com"}})
+		if err == nil || !strings.Contains(err.Error(), "zendesk is down") || g.State != provision.TimeBoundGrantFailed {
+			t.Fatalf("Grant = %+v, %v, want grant_failed with the error", g, err)
+		}
+		if _, err := e.b.Grant(ctx, access.GrantRequest{PrincipalID: tbAnn, EntitlementID: billing}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Hour)
+		if n, err := e.tb.Sweep(ctx); err != nil || n != 0 {
+			t.Errorf("Sweep = %d, %v", n, err)
+		}
+		if err := provision.ExpireDue(ctx, e.tb, 1, 1); err != nil {
+			t.Fatal(err)
+		}
+		if !e.holds(t, tbAnn, billing) {
+			t.Error("the expiry of a failed grant took access granted elsewhere")
+		}
+	})
+}

@@ -114,7 +114,7 @@ func (tb *TimeBound) expire(ctx context.Context, jobID, window int64, attempt, m
 			SET state = 'ending', claim_job = ?, claim_until_ms = ?, ended_by = 'expiry'
 			WHERE id IN (SELECT id FROM zgov_timebound
 				WHERE window_s <= ? AND expires_ms <= ?
-				AND (state IN ('pending', 'active') OR (state = 'ending' AND claim_until_ms < ?))
+				AND (state = 'active' OR (state IN ('pending', 'ending') AND claim_until_ms < ?))
 				ORDER BY window_s, id LIMIT ?)`),
 			jobID, now.Add(claimLease).UnixMilli(), window, now.UnixMilli(), now.UnixMilli(), claimBatch)
 		if err != nil {
@@ -178,7 +178,18 @@ func (tb *TimeBound) revoke(ctx context.Context, gs []TimeBoundGrant, actor Jour
 	guards.MaxDestructive, guards.MaxTeamShare = math.MaxInt, 1
 	rep, err := Do(ctx, tb.sys, tb.j, changes, &DoOptions{Actor: actor, JournalIDs: ids, Guards: guards})
 	if err != nil {
-		return fmt.Errorf("provision: time-bound expiry: %w", err)
+		err = fmt.Errorf("provision: time-bound expiry: %w", err)
+		if attempt < maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		// The last attempt could not even start: fail every grant, so
+		// that none stays claimed by a job that will not run again.
+		for _, g := range revoking {
+			if ferr := tb.fail(ctx, g, err); ferr != nil {
+				return ferr
+			}
+		}
+		return nil
 	}
 	now := tb.now()
 	for i, g := range revoking {
@@ -194,19 +205,30 @@ func (tb *TimeBound) revoke(ctx context.Context, gs []TimeBoundGrant, actor Jour
 		if cause == nil {
 			cause = fmt.Errorf("the revoke was %s", r.State)
 		}
-		final := attempt >= maxAttempts || errors.Is(cause, ErrGuard)
-		next := TimeBoundEnding
-		if final {
-			next = TimeBoundFailed
+		if attempt >= maxAttempts || errors.Is(cause, ErrGuard) {
+			if err := tb.fail(ctx, g, cause); err != nil {
+				return err
+			}
+			continue
 		}
-		if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = ?, failures = failures + 1, error = ? WHERE id = ? AND state = 'ending'`),
-			string(next), cause.Error(), g.ID); err != nil {
+		if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET failures = failures + 1, error = ? WHERE id = ? AND state = 'ending'`),
+			cause.Error(), g.ID); err != nil {
 			return fmt.Errorf("provision: time-bound expiry: record %s: %w", g.ID, err)
 		}
-		if final && tb.opts.OnFailure != nil {
-			if got, err := tb.Get(ctx, g.ID); err == nil {
-				tb.opts.OnFailure(ctx, got, cause)
-			}
+	}
+	return nil
+}
+
+// fail records that g's revoke failed for good, and reports it to
+// OnFailure.
+func (tb *TimeBound) fail(ctx context.Context, g TimeBoundGrant, cause error) error {
+	if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = 'failed', failures = failures + 1, error = ? WHERE id = ? AND state = 'ending'`),
+		cause.Error(), g.ID); err != nil {
+		return fmt.Errorf("provision: time-bound expiry: record %s: %w", g.ID, err)
+	}
+	if tb.opts.OnFailure != nil {
+		if got, err := tb.Get(ctx, g.ID); err == nil {
+			tb.opts.OnFailure(ctx, got, cause)
 		}
 	}
 	return nil
@@ -282,7 +304,7 @@ func (tb *TimeBound) Sweep(ctx context.Context) (int, error) {
 	now := tb.now()
 	var n int
 	err := tb.db.SQL.QueryRowContext(ctx, tb.db.Rebind(`SELECT count(*) FROM zgov_timebound WHERE expires_ms <= ?
-		AND (state IN ('pending', 'active') OR (state = 'ending' AND claim_until_ms < ?))`), now.UnixMilli(), now.UnixMilli()).Scan(&n)
+		AND (state = 'active' OR (state IN ('pending', 'ending') AND claim_until_ms < ?))`), now.UnixMilli(), now.UnixMilli()).Scan(&n)
 	if err != nil || n == 0 {
 		return 0, err
 	}

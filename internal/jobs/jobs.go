@@ -104,14 +104,20 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 		if err != nil {
 			return fmt.Errorf("jobs: migrate: %w", err)
 		}
-		for attempt := 0; ; attempt++ {
+		for {
+			before, verr := m.ExistingVersions(ctx)
+			if verr != nil {
+				before = nil // no table yet
+			}
 			_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 			if err == nil {
 				return nil
 			}
-			if attempt == 3 || ctx.Err() != nil {
+			after, verr := m.ExistingVersions(ctx)
+			if verr != nil || len(after) <= len(before) || ctx.Err() != nil {
 				return fmt.Errorf("jobs: migrate River's tables: %w", err)
 			}
+			// Another process applied a version meanwhile: look again.
 		}
 	case sqldb.Postgres:
 		// River's PostgreSQL migrations cannot all run in one transaction

@@ -571,10 +571,10 @@ func TestTimeBoundExpiryWaitsForGrantInFlight(t *testing.T) {
 	})
 }
 
-// failingGrants fails every grant.
-type failingGrants struct{ access.Backend }
+// downGrants fails every grant.
+type downGrants struct{ access.Backend }
 
-func (failingGrants) Grant(context.Context, access.GrantRequest) (access.GrantResult, error) {
+func (downGrants) Grant(context.Context, access.GrantRequest) (access.GrantResult, error) {
 	return access.GrantResult{}, errors.New("zendesk is down")
 }
 
@@ -584,7 +584,7 @@ func (failingGrants) Grant(context.Context, access.GrantRequest) (access.GrantRe
 func TestTimeBoundFailedGrantIsNotRevoked(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { return failingGrants{b} }, nil)
+		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { return downGrants{b} }, nil)
 		ctx := t.Context()
 		g, err := e.tb.Grant(ctx, provision.TimeBoundRequest{PrincipalID: tbAnn, EntitlementID: billing, For: time.Minute,
 			Actor: provision.JournalActor{Who: "ann@example.com"}})

@@ -41,6 +41,9 @@ func (f *membershipFinder) groupUsers() map[int64][]int64 {
 // read user by user (see above) and records the affected users' memberships
 // found there. A list that fails leaves its requests to the per-user reads.
 func (f *membershipFinder) listGroups(ctx context.Context) {
+	if f.b.readUsersOnly {
+		return
+	}
 	users := f.groupUsers()
 	now := f.b.now()
 	sizes := map[int64]int{}

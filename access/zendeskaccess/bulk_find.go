@@ -37,9 +37,10 @@ func (f *membershipFinder) groupUsers() map[int64][]int64 {
 	return out
 }
 
-// listGroups reads the memberships of the groups cheaper to list than to
-// read user by user (see above) and records the affected users' memberships
-// found there. A list that fails leaves its requests to the per-user reads.
+// listGroups lists the memberships of the groups cheaper to list than to
+// read user by user (see Backend.RevokeMany) and records the affected users'
+// memberships found there. A count that fails leaves its group to the
+// per-user reads, and a list that fails the users it has not yet found.
 func (f *membershipFinder) listGroups(ctx context.Context) {
 	if f.b.readUsersOnly {
 		return
@@ -68,7 +69,7 @@ func (f *membershipFinder) listGroups(ctx context.Context) {
 			n, _, err := f.b.client.Groups.CountUsers(gctx, id)
 			if err == nil { // otherwise the group is read user by user
 				mu.Lock()
-				sizes[id] = int(max(0, min(n.Value, int64(1<<31-1))))
+				sizes[id] = int(max(0, n.Value))
 				mu.Unlock()
 			}
 			return nil
@@ -92,7 +93,8 @@ func (f *membershipFinder) listGroups(ctx context.Context) {
 }
 
 // listGroup lists group id's memberships until every affected user not in
-// read has been found, and records the memberships of the affected users.
+// read has been found, and records the memberships of the affected users,
+// also those found before the list failed.
 func (f *membershipFinder) listGroup(ctx context.Context, id int64, read map[int64]bool) {
 	want := map[int64][]int{} // requests by user
 	need := 0                 // users to find before the list may stop
@@ -106,16 +108,17 @@ func (f *membershipFinder) listGroup(ctx context.Context, id int64, read map[int
 	found := map[int]*Grant{}
 	for m, err := range f.b.client.GroupMemberships.ListByGroup(ctx, id) {
 		if err != nil {
-			return // the per-user reads find them
+			break // the per-user reads find the others
 		}
 		idx, ok := want[m.UserID]
-		if !ok || m.GroupID != id {
+		if !ok || m.GroupID != id || found[idx[0]] != nil {
 			continue
 		}
+		// As the per-user reads build it: they do not read the user
+		// object, so principal_suspended is not known and false.
+		g := f.b.attrs.membershipGrant(groupEID(m.GroupID), m.UserID, m.ID, false, m.Default)
 		for _, i := range idx {
-			if found[i] == nil {
-				found[i] = f.b.attrs.membershipGrant(groupEID(m.GroupID), m.UserID, m.ID, false, m.Default)
-			}
+			found[i] = g
 		}
 		if !read[m.UserID] {
 			if need--; need == 0 {

@@ -36,6 +36,9 @@ type Backend struct {
 	locks      keyedLocks[int64]  // serialise the changes to each user
 	emailLocks keyedLocks[string] // serialise account creation per e-mail address
 	known      knownSets          // groups and organizations recently seen to exist
+	// readUsersOnly makes RevokeMany read every affected user and list no
+	// group, as it did before it could: the reference its tests compare with.
+	readUsersOnly bool
 
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil

@@ -1,14 +1,21 @@
 package provision_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/zgov-io/zgov/internal/sqldb/sqldbtest"
 	"github.com/zgov-io/zgov/provision"
+	"github.com/zgov-io/zgov/zendesk"
+	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
 
 // limiterStore opens a Store on dsn, closed when t ends.
@@ -323,4 +330,235 @@ func TestSharedLimiterWaitEnds(t *testing.T) {
 			t.Errorf("Wait with a cancelled context = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// The environment of TestSharedLimiterChild.
+const (
+	envLimDSN   = "ZGOV_TEST_LIM_DSN" // set: run as a client process
+	envLimURL   = "ZGOV_TEST_LIM_URL"
+	envLimSub   = "ZGOV_TEST_LIM_SUBDOMAIN"
+	envLimEmail = "ZGOV_TEST_LIM_EMAIL"
+	envLimToken = "ZGOV_TEST_LIM_TOKEN"
+	envLimKey   = "ZGOV_TEST_LIM_KEY"   // the limiter's account key
+	envLimStart = "ZGOV_TEST_LIM_START" // Unix nanoseconds: when to start sending
+	envLimEnd   = "ZGOV_TEST_LIM_END"   // and to stop
+)
+
+// The account's budget in TestSharedLimiterProcesses: 5 requests a second,
+// a burst of 15; and how many processes spend it, for how long.
+const (
+	limRPM       = 300
+	limBurst     = 15
+	limProcesses = 4
+	limRun       = 5 * time.Second
+)
+
+// TestSharedLimiterChild is a client process of TestSharedLimiterProcesses:
+// from the start time to the end time it sends GET /users/me to the
+// parent's simulator as fast as its limiter allows, without retries, and
+// prints how many it sent and how many were answered 429. Run directly, it
+// does nothing.
+func TestSharedLimiterChild(t *testing.T) {
+	dsn := os.Getenv(envLimDSN)
+	if dsn == "" {
+		t.Skip("a client process of TestSharedLimiterProcesses")
+	}
+	lim := newLimiter(t, limiterStore(t, dsn), os.Getenv(envLimKey), limRPM)
+	c, err := zendesk.NewClient(os.Getenv(envLimSub), zendesk.WithBaseURL(os.Getenv(envLimURL)),
+		zendesk.WithAPIToken(os.Getenv(envLimEmail), os.Getenv(envLimToken)),
+		zendesk.WithLimiter(lim), zendesk.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err1 := strconv.ParseInt(os.Getenv(envLimStart), 10, 64)
+	end, err2 := strconv.ParseInt(os.Getenv(envLimEnd), 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(time.Unix(0, start)))
+	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, end))
+	defer cancel()
+	sent, throttled := 0, 0
+	for {
+		_, _, err := c.Users.Me(ctx)
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			break // the next token is due after the end
+		}
+		sent++
+		var rle *zendesk.RateLimitError
+		switch {
+		case errors.As(err, &rle):
+			throttled++
+		case err != nil:
+			t.Fatal(err)
+		}
+	}
+	fmt.Printf("sent %d throttled %d\n", sent, throttled)
+}
+
+// TestSharedLimiterProcesses runs 4 client processes on one simulated
+// account with a limit of 300 requests a minute, each pacing itself with a
+// SharedLimiter of 300 a minute on one database, sending as fast as it
+// allows for 5 s: together they stay within the limit (no 429, no more
+// requests than the burst and 5 a second), where 4 processes with a budget
+// of 300 a minute each (a limiter per process) get 429s.
+//
+// The simulator's bucket holds a whole minute (300 requests) and starts
+// full, so the test first spends it, then lets it refill for longer than
+// the limiter's burst takes to send (3 s) before the processes start.
+func TestSharedLimiterProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs processes for 10 s")
+	}
+	for _, tg := range sqldbtest.Targets() {
+		if !tg.Shared {
+			continue
+		}
+		t.Run(tg.Name, func(t *testing.T) {
+			t.Parallel()
+			for _, shared := range []bool{true, false} {
+				name := "shared"
+				if !shared {
+					name = "unshared"
+				}
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					sent, throttled, span := runLimitedProcesses(t, tg.NewDSN(t), shared)
+					allowed := limBurst + int(span.Seconds()*limRPM/60)
+					t.Logf("%s budget, %d processes: %d requests in %v (the burst and 5 a second allow %d, +1 for when requests arrive), %d answered 429",
+						name, limProcesses, sent, span.Round(time.Millisecond), allowed, throttled)
+					if !shared {
+						if throttled == 0 {
+							t.Errorf("%d processes with a budget each of the account's limit got no 429: the test cannot tell sharing from not", limProcesses)
+						}
+						return
+					}
+					if throttled != 0 {
+						t.Errorf("%d of %d requests were answered 429", throttled, sent)
+					}
+					// +1: the simulator logs when requests arrive, a little
+					// later than their tokens were taken, and not all equally.
+					if sent > allowed+1 {
+						t.Errorf("%d requests in %v, more than the burst and %d a second allow: %d", sent, span, limRPM/60, allowed)
+					}
+					if sent < allowed/2 {
+						t.Errorf("%d requests in %v, far fewer than the %d the limit allows", sent, span, allowed)
+					}
+				})
+			}
+		})
+	}
+}
+
+// runLimitedProcesses spends a new simulator's full bucket, then runs
+// limProcesses client processes on the database dsn, sharing one limiter's
+// bucket or each with its own, and returns what the simulator logged: the
+// requests, those answered 429, and the time from the first to the last.
+func runLimitedProcesses(t *testing.T, dsn string, shared bool) (sent, throttled int, span time.Duration) {
+	t.Helper()
+	limiterStore(t, dsn) // migrated before the processes open it
+	srv, err := zendesktest.NewServer(zendesktest.WithRateLimit(limRPM), zendesktest.WithRequestLog(100_000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	cr := srv.Credentials()
+
+	// Spend the simulator's bucket, unpaced: the client's own limiter
+	// would slow down as the budget the simulator reports runs low.
+	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL), zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken),
+		zendesk.WithLimiter(unpaced{}), zendesk.WithMaxRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		_, _, err := c.Users.Me(t.Context())
+		var rle *zendesk.RateLimitError
+		if errors.As(err, &rle) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 10*limRPM {
+			t.Fatalf("%d requests and no 429", i)
+		}
+	}
+	srv.ResetStats()
+	// 3.5 s of refill: 17 requests, more than the limiter's burst.
+	start := time.Now().Add(3500 * time.Millisecond)
+	end := start.Add(limRun)
+
+	var outs []*bytes.Buffer
+	var cmds []*exec.Cmd
+	for i := range limProcesses {
+		key := cr.Subdomain
+		if !shared {
+			key = fmt.Sprintf("%s/%d", cr.Subdomain, i)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSharedLimiterChild$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), envLimDSN+"="+dsn, envLimURL+"="+srv.URL, envLimSub+"="+cr.Subdomain,
+			envLimEmail+"="+cr.AdminEmail, envLimToken+"="+cr.APIToken, envLimKey+"="+key,
+			envLimStart+"="+strconv.FormatInt(start.UnixNano(), 10), envLimEnd+"="+strconv.FormatInt(end.UnixNano(), 10))
+		out := &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		cmds, outs = append(cmds, cmd), append(outs, out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("client process %d: %v\n%s", i, err, outs[i])
+		}
+		t.Logf("client process %d: %s", i, strings.TrimSpace(grepLine(outs[i].String(), "sent ")))
+	}
+
+	log := srv.RequestLog()
+	for _, r := range log {
+		if r.Status == 429 {
+			throttled++
+		}
+	}
+	if st := srv.Stats(); st.Total != len(log) || st.Throttled != throttled {
+		t.Fatalf("the simulator counted %d requests and %d 429s, its log holds %d and %d", st.Total, st.Throttled, len(log), throttled)
+	}
+	if len(log) > 0 {
+		span = log[len(log)-1].Time.Sub(log[0].Time)
+	}
+	return len(log), throttled, span
+}
+
+// unpaced is a zendesk.Limiter that never waits.
+type unpaced struct{}
+
+func (unpaced) Wait(context.Context) error { return nil }
+
+// grepLine returns the first line of s that begins with prefix.
+func grepLine(s, prefix string) string {
+	for line := range strings.Lines(s) {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+// BenchmarkSharedLimiterWait measures one take of a token from a shared
+// bucket whose rate never makes Wait wait: one atomic statement on the
+// database.
+func BenchmarkSharedLimiterWait(b *testing.B) {
+	for _, tg := range sqldbtest.Targets() {
+		b.Run(tg.Name, func(b *testing.B) {
+			s := limiterStore(b, tg.NewDSN(b))
+			l := newLimiter(b, s, "acme", 1_000_000_000)
+			ctx := b.Context()
+			for b.Loop() {
+				if err := l.Wait(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

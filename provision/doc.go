@@ -137,6 +137,22 @@
 // file. PlanStore is the small interface of saved plans; the plantest
 // package is its conformance suite.
 //
+// # Shared rate limit
+//
+// Zendesk's rate limit is the account's, however many processes spend it:
+// four workers whose clients each pace themselves to the whole limit send
+// four times it, and meet 429s. Store.Limiter(account, requestsPerMinute)
+// returns a SharedLimiter, one token bucket per account key (the
+// subdomain) kept in the store's database, for zendesk.WithLimiter: every
+// process that opens the database and passes the same key and rate paces
+// to one budget. A token is taken in one atomic statement; a taker that
+// finds none sleeps until the next is due. The bucket holds the client's
+// own burst (a twentieth of the rate, 1 to 25) and refills at the rate; on
+// PostgreSQL the server's clock times it, so hosts whose clocks differ
+// share one time. Four processes of TestSharedLimiterProcesses, sharing
+// 300 requests a minute for 5 s, send no more than the burst and 5 a
+// second and get no 429; each with its own bucket they do.
+//
 // # Hash chain
 //
 // Each entry holds the hash of the entry before it (PrevHash; empty for

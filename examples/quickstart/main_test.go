@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -429,6 +430,52 @@ func TestSQLiteDSN(t *testing.T) {
 		}
 		if got := sqliteDSN(path); got != want {
 			t.Errorf("sqliteDSN(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// cancelOn is a Writer that cancels a run once what it wrote holds text.
+type cancelOn struct {
+	bytes.Buffer
+	text   string
+	cancel func()
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.text) {
+		w.cancel()
+	}
+	return n, err
+}
+
+// TestQuickstartStateAfterAStoppedRun stops a run while its time-bound grant is open:
+// the next run on the file ends that grant before it grants again.
+func TestQuickstartStateAfterAStoppedRun(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "zgov.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &cancelOn{text: "Waiting for the worker to revoke", cancel: cancel}
+	if err := run(ctx, []string{"-state", path}, envOf(nil), out, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run = %v, want it stopped\n%s", err, out.String())
+	}
+	m := regexp.MustCompile(`(?m)^Granted (tb-[0-9a-f]+):`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no grant in:\n%s", out.String())
+	}
+	var second bytes.Buffer
+	if err := run(t.Context(), []string{"-state", path}, envOf(nil), &second, io.Discard); err != nil {
+		t.Fatalf("second run: %v\n%s", err, second.String())
+	}
+	tb := timeBoundSection(t, second.String())
+	for _, want := range []string{
+		m[1] + ": group:", ": active\n",
+		m[1] + " was left open by an earlier run that was stopped: ended now (on this run's simulator), ended",
+		"Revoked by the worker at",
+	} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("the second run lacks %q:\n%s", want, tb)
 		}
 	}
 }

@@ -99,11 +99,25 @@ func timeBoundDemo(ctx context.Context, out, progress io.Writer, srv *zendesktes
 			err = fmt.Errorf("time-bound worker: %w", werr)
 		}
 	}()
-	// A grant an earlier run left open (it was stopped before the expiry) is ended by
-	// this worker now: wait for that, so that the grants below do not find it open.
+	// A grant an earlier run left open (it was stopped before the grant ended) is ended
+	// now, so that the grants below do not find it open. (Its revoke goes to this run's
+	// simulator: the one it was granted on went with the earlier process.)
 	for _, g := range earlier {
-		if err := waitClosed(ctx, io.Discard, tb, g, ""); err != nil {
+		switch g.State {
+		case provision.TimeBoundPending, provision.TimeBoundActive, provision.TimeBoundEnding:
+		default:
+			continue
+		}
+		ended, err := tb.End(ctx, g.ID, provision.JournalActor{Who: "quickstart", Reason: "left open by an earlier run that was stopped"})
+		switch {
+		case errors.Is(err, provision.ErrTimeBoundClosed): // the worker is ending it
+			if err := waitClosed(ctx, io.Discard, tb, g, ""); err != nil {
+				return err
+			}
+		case err != nil:
 			return err
+		default:
+			fmt.Fprintf(out, "  %s was left open by an earlier run that was stopped: ended now (on this run's simulator), %s\n", g.ID, ended.State)
 		}
 	}
 

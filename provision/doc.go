@@ -100,9 +100,8 @@
 // process that grants or extends it, and OnNotice is called by the worker
 // whose Run picks the notice up: a platform offers an extension. (So the
 // granting process's Notices decide which notices there are, and the
-// workers' OnNotice what is done with them; NewTimeBound refuses Notices
-// without an OnNotice.) Extend
-// moves the end of an open grant, later or earlier, scheduling the new
+// workers' OnNotice what is done with them; a worker without OnNotice
+// logs the notice.) Extend moves the end of an open grant, later or earlier, scheduling the new
 // expiry and notices in one transaction; End ends a grant now, in the
 // calling process, and returns it as it ended. Get and List read the
 // records.

@@ -132,12 +132,13 @@ func (g TimeBoundGrant) GrantID() string { return access.GrantID(g.EntitlementID
 // TimeBoundOptions configures TimeBound. The zero value is valid.
 type TimeBoundOptions struct {
 	// Notices are how long before expiry OnNotice is called for each open
-	// grant (e.g. 24h and 1h: a platform offers an extension). A notice
-	// whose time has passed when the grant is made or extended is not
-	// sent.
+	// grant (e.g. 24h and 1h: a platform offers an extension). They are
+	// scheduled by the process that grants or extends (its Notices count);
+	// a notice whose time has passed by then is not sent.
 	Notices []time.Duration
-	// OnNotice is called once per grant and notice, by a worker; an error
-	// makes the worker try again later.
+	// OnNotice is called once per grant and notice, by the worker (Run)
+	// that runs the notice's job: set it on the workers. An error makes the
+	// worker try again later. A worker without it logs the notice.
 	OnNotice func(ctx context.Context, g TimeBoundGrant, before time.Duration) error
 	// OnFailure is called, by a worker, when a revoke has failed on every
 	// attempt or a guard refused it (the grant is then TimeBoundFailed,
@@ -222,8 +223,6 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 	switch {
 	case o.MaxAttempts < 0, o.SweepInterval < 0, o.Workers < 0:
 		return nil, fmt.Errorf("provision: time-bound: negative MaxAttempts, SweepInterval or Workers: %w", ErrTimeBoundInput)
-	case o.OnNotice == nil && len(o.Notices) > 0:
-		return nil, fmt.Errorf("provision: time-bound: Notices without OnNotice: %w", ErrTimeBoundInput)
 	}
 	for _, d := range o.Notices {
 		if d <= 0 {

@@ -319,10 +319,15 @@ func (w *noticeWorker) Work(ctx context.Context, job *river.Job[noticeArgs]) err
 	if err != nil {
 		return err
 	}
-	if !g.State.open() || g.State == TimeBoundEnding || g.ExpiresAt.UnixMilli() != job.Args.ExpiresMs || w.tb.opts.OnNotice == nil {
+	if !g.State.open() || g.State == TimeBoundEnding || g.ExpiresAt.UnixMilli() != job.Args.ExpiresMs {
 		return nil
 	}
-	return w.tb.opts.OnNotice(ctx, g, time.Duration(job.Args.BeforeMs)*time.Millisecond)
+	before := time.Duration(job.Args.BeforeMs) * time.Millisecond
+	if w.tb.opts.OnNotice == nil {
+		w.tb.log.InfoContext(ctx, "time-bound grant ends soon (no OnNotice on this worker)", "id", g.ID, "grant", g.GrantID(), "in", before)
+		return nil
+	}
+	return w.tb.opts.OnNotice(ctx, g, before)
 }
 
 // Sweep schedules an expiry, to run now, for the open grants past their

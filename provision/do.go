@@ -98,9 +98,11 @@ type DoOptions struct {
 // not suspended and holds GuardFacts.AdminEntitlementID, as the backend reads
 // them now; an owner counts only as such), as Apply's does: the admins are
 // those of DoOptions.Snapshot or, without one, those the backend lists now
-// (access.HolderLister), listed once per call and only for a change that
-// may take the admin entitlement: a revoke of it, a grant of another
-// entitlement of its type, or a deprovisioning step of an active admin. A
+// (access.HolderLister), listed at most once per call and only for a change
+// that may take the admin entitlement: a revoke of it (one request more on
+// Zendesk), or a grant of another entitlement of its type or a
+// deprovisioning step of a principal who is an active admin (two: the
+// admins are read after the principals). A
 // backend that cannot read principals' roles (no access.PrincipalReader)
 // gets every change that may take the admin entitlement blocked, and one
 // that cannot list the admins, without a snapshot, every such change to an
@@ -357,8 +359,8 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 	idx := slices.Sorted(maps.Keys(pending))
 
 	// Read what the guards need: the principals that an exclusive grant
-	// or a loss of the admin entitlement concerns, and the snapshot's
-	// admins.
+	// or a loss of the admin entitlement concerns, and the admins (the
+	// snapshot's, or those the backend lists now).
 	reader, _ := a.sys.Backend().(access.PrincipalReader)
 	var objectTypes []string
 	if reader != nil {
@@ -387,9 +389,11 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 	// Without a snapshot the admins are listed now (access.HolderLister:
 	// Zendesk's GET /users?role=admin, one request for most accounts) and
 	// read with the principals, when a change may take the admin
-	// entitlement from an active admin: at once for a revoke or a grant
-	// of the admin's type, which concern admins; for deprovisioning steps
-	// only once the read shows an active admin among their principals.
+	// entitlement from an active admin: at once for a revoke of it, whose
+	// principal is an admin but by a race, so that one read serves both;
+	// for a grant of another role or a deprovisioning step (most often of
+	// someone who is no admin) only once the read shows an active admin
+	// among their principals, and then the admins are read after.
 	adminsUnknown := error(nil) // why the admins cannot be listed
 	listed := false
 	listAdmins := func() error {
@@ -405,7 +409,7 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 		return nil
 	}
 	mayList := len(candidates) > 0 && o.Snapshot == nil && readsAdmins
-	if mayList && slices.ContainsFunc(candidates, func(i int) bool { return a.plan.Changes[i].Kind != ChangeDeprovision }) {
+	if mayList && slices.ContainsFunc(candidates, func(i int) bool { return a.plan.Changes[i].Kind == ChangeRevoke }) {
 		if err := listAdmins(); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,6 +30,8 @@ type unlistedBackend interface {
 // withoutHolders returns b without access.HolderLister (and without any
 // capability unlistedBackend leaves out).
 func withoutHolders(b unlistedBackend) access.Backend { return struct{ unlistedBackend }{b} }
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // ownedMem is a memaccess backend whose guard facts name an owner.
 type ownedMem struct {
@@ -129,8 +132,17 @@ func TestDoAdminWithoutSnapshot(t *testing.T) {
 		if r := rep.Results[0]; r.State != provision.StateApplied || !slices.Contains(r.Change.Removes, access.GrantID(admin, "user:10")) {
 			t.Fatalf("make ann an end user again: %s %v (removes %v)", r.State, r.Err, r.Change.Removes)
 		}
-		if got := b.Requests() - before; got != 3 {
-			t.Errorf("%d requests, want 3 (the admins, the read, the grant)", got)
+		if got := b.Requests() - before; got != 4 {
+			t.Errorf("%d requests, want 4 (the read, the admins, their read, the grant)", got)
+		}
+		// A grant of another role to someone who is no admin lists no
+		// admins.
+		before = b.Requests()
+		if rep := do(t, sys, grantC("role:end-user:assigned", "user:11")); rep.Applied != 1 {
+			t.Fatalf("make bob an end user: %v", rep.Results[0].Err)
+		}
+		if got := b.Requests() - before; got != 2 {
+			t.Errorf("%d requests, want 2 (the read, the grant)", got)
 		}
 	})
 
@@ -237,9 +249,32 @@ func TestDoAdminWithoutSnapshotZendesk(t *testing.T) {
 		t.Errorf("requests to demote an admin without a snapshot (-want +got):\n%s", d)
 	}
 
+	// An end user made admin for a while is an end user again by one
+	// grant that replaces the admin role (Zendesk would leave an agent
+	// after a revoke): the guard lists the admins for it, after the read.
+	eve, err := f.srv.AddUser(zendesktest.UserSpec{Name: "Eve", Email: "eve@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evePID := access.ResourceID("user", itoa64(eve.ID))
+	if _, err := f.sys.Grant(ctx, access.GrantRequest{EntitlementID: "role:admin:assigned", PrincipalID: evePID}); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.ResetStats()
+	rep, err := provision.Do(ctx, f.sys, newJournal(t, nil), []provision.Change{grantC("role:end-user:assigned", evePID)}, &provision.DoOptions{Actor: doer, IDPrefix: "z/"})
+	if err != nil || rep.Applied != 1 {
+		t.Fatalf("make eve an end user again: %v %v", err, rep.Results[0].Err)
+	}
+	if u, _ := f.srv.User(eve.ID); u.Role != zendesktest.RoleEndUser {
+		t.Errorf("eve is %s, want end-user", u.Role)
+	}
+	if got := f.srv.Stats().Requests; got["GET /api/v2/users"] != 1 || got["GET /api/v2/users/show_many"] != 2 {
+		t.Errorf("requests to make an admin an end user: %v; want the admins listed once, the principals and admins read in two", got)
+	}
+
 	// A suspension lists the admins only when the read shows an admin.
 	f.srv.ResetStats()
-	rep, err := provision.Do(ctx, f.sys, newJournal(t, nil), []provision.Change{{Kind: provision.ChangeDeprovision, PrincipalID: f.agents[0], Step: access.DeprovisionSuspend}},
+	rep, err = provision.Do(ctx, f.sys, newJournal(t, nil), []provision.Change{{Kind: provision.ChangeDeprovision, PrincipalID: f.agents[0], Step: access.DeprovisionSuspend}},
 		&provision.DoOptions{Actor: doer, IDPrefix: "y/"})
 	if err != nil || rep.Applied != 1 {
 		t.Fatalf("suspend an agent: %v %v", err, rep.Results[0].Err)

@@ -6,7 +6,8 @@
 // tamper-evidently. It talks to Zendesk only through access.System
 // and the optional backend capabilities (access.AccountManager,
 // access.BulkChanger, access.BulkAccountCreator, access.PrincipalReader,
-// access.GuardFactsProvider), never through package zendesk.
+// access.HolderLister, access.GuardFactsProvider), never through package
+// zendesk.
 //
 // # Accounts
 //

@@ -371,8 +371,10 @@ const (
 	EventClosed EventKind = "closed"
 	// EventRemediated: Remediate carried an item out (or tried to).
 	EventRemediated EventKind = "remediated"
-	// EventReminded: Reminders reported a reviewer overdue.
+	// EventReminded: Remind reminded a reviewer of items to decide.
 	EventReminded EventKind = "reminded"
+	// EventDrift: Drift compared a later snapshot with the campaign.
+	EventDrift EventKind = "drift"
 )
 
 // Event is something that happened to a campaign besides a decision.

@@ -176,7 +176,11 @@ func (c *Campaign) tx(ctx context.Context, what string, f func(tx *sql.Tx, h *tx
 	}
 	first := h.seq
 	if err := f(tx, h); err != nil {
-		return err
+		var r *refusal
+		if errors.As(err, &r) {
+			return r.err
+		}
+		return c.s.wrap(what+" (campaign "+c.id+")", err)
 	}
 	if h.seq != first {
 		if _, err := tx.ExecContext(ctx, c.s.db.Rebind("UPDATE zgov_review_campaigns SET next_seq = ? WHERE id = ?"), h.seq, c.id); err != nil {
@@ -199,3 +203,14 @@ type txHead struct {
 
 // next returns the next seq of the campaign's history.
 func (h *txHead) next() int64 { h.seq++; return h.seq - 1 }
+
+// refusal marks an error a campaign transaction returns as it is: a
+// refusal of bad input that says what it is, not a failure of the
+// database to wrap.
+type refusal struct{ err error }
+
+func (r *refusal) Error() string { return r.err.Error() }
+func (r *refusal) Unwrap() error { return r.err }
+
+// refuse returns err marked as a refusal.
+func refuse(err error) error { return &refusal{err} }

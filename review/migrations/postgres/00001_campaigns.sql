@@ -40,7 +40,8 @@ CREATE TABLE zgov_review_entitlements (
 
 -- One row per item: a grant (grant_id set) or an account with all its
 -- grants in scope (grant_id ''). grants is the JSON of the item's grants
--- and their facts. outcome is '', 'certified' or 'revoked'; remediation
+-- and their facts. reviewers counts its active reviewers, certifies and
+-- revokes their current decisions, from which its outcome follows. outcome is '', 'certified' or 'revoked'; remediation
 -- '', 'pending', 'done', 'failed' or 'manual', with its detail as JSON.
 CREATE TABLE zgov_review_items (
     campaign_id     TEXT COLLATE "C" NOT NULL,
@@ -48,6 +49,9 @@ CREATE TABLE zgov_review_items (
     principal_id    TEXT COLLATE "C" NOT NULL,
     grant_id        TEXT COLLATE "C" NOT NULL,
     grants          TEXT COLLATE "C" NOT NULL,
+    reviewers       BIGINT NOT NULL,
+    certifies       BIGINT NOT NULL DEFAULT 0,
+    revokes         BIGINT NOT NULL DEFAULT 0,
     outcome         TEXT COLLATE "C" NOT NULL DEFAULT '',
     outcome_by      TEXT COLLATE "C" NOT NULL DEFAULT '',
     outcome_ms      BIGINT NOT NULL DEFAULT 0,

@@ -40,7 +40,8 @@ CREATE TABLE zgov_review_entitlements (
 
 -- One row per item: a grant (grant_id set) or an account with all its
 -- grants in scope (grant_id ''). grants is the JSON of the item's grants
--- and their facts. outcome is '', 'certified' or 'revoked'; remediation
+-- and their facts. reviewers counts its active reviewers, certifies and
+-- revokes their current decisions, from which its outcome follows. outcome is '', 'certified' or 'revoked'; remediation
 -- '', 'pending', 'done', 'failed' or 'manual', with its detail as JSON.
 CREATE TABLE zgov_review_items (
     campaign_id     TEXT NOT NULL,
@@ -48,6 +49,9 @@ CREATE TABLE zgov_review_items (
     principal_id    TEXT NOT NULL,
     grant_id        TEXT NOT NULL,
     grants          TEXT NOT NULL,
+    reviewers       INTEGER NOT NULL,
+    certifies       INTEGER NOT NULL DEFAULT 0,
+    revokes         INTEGER NOT NULL DEFAULT 0,
     outcome         TEXT NOT NULL DEFAULT '',
     outcome_by      TEXT NOT NULL DEFAULT '',
     outcome_ms      INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,261 @@
+package review
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/zgov-io/zgov/access"
+)
+
+// Create creates a campaign over snap, as spec says, and returns it.
+//
+// It checks the snapshot first: its content must hash to its recorded hash
+// (access.Snapshot.Hash), or Create refuses it with an error wrapping
+// ErrInvalidSnapshot, access.ErrInvalidSnapshot and access.ErrHashMismatch.
+// (Snapshots from access.Sync and access.Load always pass; a snapshot read
+// from a file that was changed fails Load, which CreateFromFile reports the
+// same way.) Then it checks the spec (a *SpecError naming the field),
+// selects the population by spec.Scope, reads the journal (spec.Journal)
+// for each grant's origin, and assigns reviewers by spec.Reviewers and
+// spec.Fallback (an item left without an eligible reviewer is an error
+// wrapping ErrNoReviewer). Nothing is written until all of this passed;
+// then the campaign, its population with the facts a reviewer needs, and
+// its assignments are written in one transaction, with the snapshot's
+// hash, time, scope, counts and request count as the population's
+// evidence (and the snapshot itself with spec.KeepSnapshot).
+func (s *Store) Create(ctx context.Context, snap *access.Snapshot, spec CampaignSpec) (*Campaign, error) {
+	spec, err := normalize(spec)
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		return nil, fmt.Errorf("review: create campaign: nil snapshot: %w", ErrInvalidSnapshot)
+	}
+	t0 := time.Now()
+	data, err := checkSnapshot(snap)
+	debugf("check %v", time.Since(t0))
+	if err != nil {
+		return nil, fmt.Errorf("review: create campaign %q: %w", spec.Name, err)
+	}
+	now := s.clock()
+	pop := selectPopulation(snap, spec, now)
+	if len(pop.items) == 0 {
+		return nil, &SpecError{Field: "scope", Reason: fmt.Sprintf("snapshot %s", shortHash(snap.Hash())), Err: ErrEmptyPopulation}
+	}
+	if spec.Journal != nil {
+		if err := pop.readOrigins(ctx, spec.Journal); err != nil {
+			return nil, fmt.Errorf("review: create campaign %q: read the journal: %w", spec.Name, err)
+		}
+	}
+	debugf("select %v", time.Since(t0))
+	if err := pop.assign(ctx, spec); err != nil {
+		return nil, err
+	}
+	debugf("assign %v", time.Since(t0))
+	if spec.ID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		spec.ID = hex.EncodeToString(b[:])
+	}
+	prov := snap.Provenance()
+	counts := snap.Counts()
+	sum := sha256.Sum256(data)
+	evidence := Population{
+		SnapshotHash: snap.Hash(), SnapshotSHA256: hex.EncodeToString(sum[:]), SnapshotKept: spec.KeepSnapshot,
+		Backend: prov.Backend, Account: prov.Account, TakenAt: prov.TakenAt, Scope: prov.Scope, Requests: prov.Requests,
+		Snapshot:   SnapshotCounts{counts.ResourceTypes, counts.Resources, counts.Entitlements, counts.Grants},
+		Principals: len(pop.principals), Grants: pop.grants, Items: len(pop.items),
+	}
+	if !spec.KeepSnapshot {
+		data = nil
+	}
+	if err := s.insert(ctx, spec, evidence, pop, data, now); err != nil {
+		return nil, err
+	}
+	return &Campaign{s: s, id: spec.ID}, nil
+}
+
+// CreateFromFile reads a snapshot file (access.ReadFile) and creates a
+// campaign over it (see Create). A file whose content does not match its
+// hash is refused with an error wrapping ErrInvalidSnapshot and
+// access.ErrHashMismatch, and nothing is written.
+func (s *Store) CreateFromFile(ctx context.Context, name string, spec CampaignSpec) (*Campaign, error) {
+	snap, err := access.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("review: create campaign %q: %w: %w", spec.Name, ErrInvalidSnapshot, err)
+	}
+	return s.Create(ctx, snap, spec)
+}
+
+// checkSnapshot encodes snap as Save does and checks that its content
+// hashes to its recorded hash; it returns the encoding.
+func checkSnapshot(snap *access.Snapshot) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := snap.Save(&buf); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSnapshot, err)
+	}
+	data := buf.Bytes()
+	// The hash covers the bytes from `"format"` to the final "}\n" (see
+	// access.Save); the provenance before it is one line of JSON, so the
+	// first `\n"format":` starts the content.
+	start := bytes.Index(data, []byte("\n\"format\":"))
+	if start < 0 || !bytes.HasSuffix(data, []byte("}\n")) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSnapshot, &access.SnapshotError{Reason: "the encoding has no content"})
+	}
+	sum := sha256.Sum256(data[start+1 : len(data)-2])
+	if got := hex.EncodeToString(sum[:]); got != snap.Hash() {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidSnapshot, &access.SnapshotError{
+			Reason: fmt.Sprintf("content hashes to %s, the snapshot records %q", got, shortHash(snap.Hash())), Err: access.ErrHashMismatch})
+	}
+	return data, nil
+}
+
+// shortHash returns the first 12 digits of a hash.
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// insert writes a new campaign in one transaction.
+func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Population, pop *population, snapshot []byte, now time.Time) error {
+	what := fmt.Sprintf("create campaign %q", spec.ID)
+	specJSON, err := json.Marshal(spec)
+	if err != nil {
+		return s.wrap(what, err)
+	}
+	popJSON, err := json.Marshal(evidence)
+	if err != nil {
+		return s.wrap(what, err)
+	}
+	tx, err := s.db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(what, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	ms := now.UnixMilli()
+	var due int64
+	if !spec.Due.IsZero() {
+		due = spec.Due.UnixMilli()
+	}
+	var snapArg any
+	if snapshot != nil {
+		snapArg = snapshot
+	}
+	res, err := tx.ExecContext(ctx, s.db.Rebind(`
+		INSERT INTO zgov_review_campaigns (id, name, created_by, created_ms, due_ms, state, next_seq, spec, population, snapshot_hash, snapshot)
+		VALUES (?, ?, ?, ?, ?, ?, 2, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`),
+		spec.ID, spec.Name, spec.CreatedBy, ms, due, string(StateOpen), string(specJSON), string(popJSON), evidence.SnapshotHash, snapArg)
+	if err != nil {
+		return s.wrap(what, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrap(what, err)
+	} else if n == 0 {
+		return fmt.Errorf("review: %s: %w", what, ErrCampaignExists)
+	}
+	if _, err := tx.ExecContext(ctx, s.db.Rebind(`
+		INSERT INTO zgov_review_events (campaign_id, seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail)
+		VALUES (?, 1, ?, ?, 0, ?, '', '', '', ?)`),
+		spec.ID, ms, string(EventCreated), spec.CreatedBy,
+		fmt.Sprintf("%d items (%d grants of %d principals) from snapshot %s of %s/%s taken %s",
+			evidence.Items, evidence.Grants, evidence.Principals, evidence.SnapshotHash, evidence.Backend, evidence.Account,
+			evidence.TakenAt.Format(time.RFC3339))); err != nil {
+		return s.wrap(what, err)
+	}
+
+	if err := s.insertPopulation(ctx, tx, spec.ID, spec.ItemKind, pop, ms); err != nil {
+		return s.wrap(what, err)
+	}
+	debugf("inserted")
+	if err := tx.Commit(); err != nil {
+		return s.wrap(what, err)
+	}
+	debugf("committed")
+	return nil
+}
+
+// insertPopulation writes the principals, entitlements, items and
+// assignments of a new campaign.
+func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kind ItemKind, pop *population, ms int64) error {
+	b := newBulkInserter(ctx, tx, s.db, "zgov_review_principals", []string{"campaign_id", "principal_id", "facts"}, "")
+	for _, p := range pop.principals {
+		facts, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		if err := b.add(id, p.ID, string(facts)); err != nil {
+			return err
+		}
+	}
+	if err := b.close(); err != nil {
+		return fmt.Errorf("principals: %w", err)
+	}
+	debugf("principals")
+	b = newBulkInserter(ctx, tx, s.db, "zgov_review_entitlements", []string{"campaign_id", "entitlement_id", "facts"}, "")
+	for eid, f := range pop.ents {
+		facts, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if err := b.add(id, eid, string(facts)); err != nil {
+			return err
+		}
+	}
+	if err := b.close(); err != nil {
+		return fmt.Errorf("entitlements: %w", err)
+	}
+	items := newBulkInserter(ctx, tx, s.db, "zgov_review_items", []string{"campaign_id", "id", "principal_id", "grant_id", "grants", "reviewers"}, "")
+	as := newBulkInserter(ctx, tx, s.db, "zgov_review_assignments",
+		[]string{"campaign_id", "item_id", "reviewer", "active", "rule", "reason", "fallback", "assigned_ms"}, "")
+	var buf []byte
+	for i, it := range pop.items {
+		n := int64(i + 1)
+		grantID := ""
+		if kind == KindGrant {
+			grantID = it.grants[0].ID
+		}
+		buf = appendGrants(buf[:0], it.grants)
+		if err := items.add(id, n, pop.principals[it.principal].ID, grantID, string(buf), len(it.reviewers)); err != nil {
+			return fmt.Errorf("items: %w", err)
+		}
+		for _, a := range it.reviewers {
+			if err := as.add(id, n, a.reviewer, 1, string(a.rule), a.reason, b2i(a.fallback), ms); err != nil {
+				return fmt.Errorf("assignments: %w", err)
+			}
+		}
+	}
+	debugf("items+as")
+	if err := items.close(); err != nil {
+		return fmt.Errorf("items: %w", err)
+	}
+	if err := as.close(); err != nil {
+		return fmt.Errorf("assignments: %w", err)
+	}
+	return nil
+}
+
+// appendGrants appends the JSON of an item's grants.
+func appendGrants(buf []byte, gs []storedGrant) []byte {
+	data, err := json.Marshal(gs)
+	if err != nil { // strings and maps of strings always marshal
+		panic(err)
+	}
+	return append(buf, data...)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -102,9 +102,11 @@ func (pop *population) assign(ctx context.Context, spec CampaignSpec) error {
 				add(draftAssignment{reviewer: c.reviewer, rule: r.Kind, reason: c.reason})
 				n++
 			}
-			if n == 0 {
+			if len(self) > 0 {
+				// What the person would review of their own access goes to
+				// a fallback reviewer, even if others review the rest.
 				reason := fmt.Sprintf("self-review: the %s rule gives %s, the person under review; routed to a fallback reviewer", r.Kind, strings.Join(self, ", "))
-				if !fallback(reason) {
+				if !fallback(reason) && n == 0 {
 					return pop.noReviewer(i, reason)
 				}
 			}

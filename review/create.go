@@ -216,7 +216,7 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kin
 	}
 	items := newBulkInserter(ctx, tx, s.db, "zgov_review_items", []string{"campaign_id", "id", "principal_id", "grant_id", "grants", "reviewers"}, "")
 	as := newBulkInserter(ctx, tx, s.db, "zgov_review_assignments",
-		[]string{"campaign_id", "item_id", "reviewer", "active", "rule", "reason", "fallback", "assigned_ms"}, "")
+		[]string{"campaign_id", "item_id", "reviewer", "pos", "active", "rule", "reason", "fallback", "assigned_ms"}, "")
 	var buf []byte
 	for i, it := range pop.items {
 		n := int64(i + 1)
@@ -228,8 +228,8 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kin
 		if err := items.add(id, n, pop.principals[it.principal].ID, grantID, string(buf), len(it.reviewers)); err != nil {
 			return fmt.Errorf("items: %w", err)
 		}
-		for _, a := range it.reviewers {
-			if err := as.add(id, n, a.reviewer, 1, string(a.rule), a.reason, b2i(a.fallback), ms); err != nil {
+		for k, a := range it.reviewers {
+			if err := as.add(id, n, a.reviewer, k+1, 1, string(a.rule), a.reason, b2i(a.fallback), ms); err != nil {
 				return fmt.Errorf("assignments: %w", err)
 			}
 		}

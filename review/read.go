@@ -348,7 +348,7 @@ func (c *Campaign) fillAssignments(ctx context.Context, items []Item) error {
 		items[i].Reviewers = []Assignment{}
 	}
 	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT item_id, reviewer, active, rule, reason, fallback, assigned_ms, verdict, justification, decided_ms
-		FROM zgov_review_assignments WHERE campaign_id = ? AND item_id BETWEEN ? AND ? ORDER BY item_id, assigned_ms, reviewer`),
+		FROM zgov_review_assignments WHERE campaign_id = ? AND item_id BETWEEN ? AND ? ORDER BY item_id, pos`),
 		c.id, items[0].ID, items[len(items)-1].ID)
 	if err != nil {
 		return err

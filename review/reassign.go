@@ -205,7 +205,7 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 		c.id, id, from); err != nil {
 		return err
 	}
-	why := reason
+	var why string
 	if rule == RuleDelegated {
 		why = "delegated by " + from + ": " + reason
 	} else {
@@ -216,14 +216,17 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 	case ok:
 		it.reviewers++
 		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_assignments SET active = 1, rule = ?, reason = ?, fallback = 0, assigned_ms = ?,
-			verdict = '', justification = '', decided_ms = 0, decision_seq = 0 WHERE campaign_id = ? AND item_id = ? AND reviewer = ?`),
-			string(rule), why, ms, c.id, id, to); err != nil {
+			verdict = '', justification = '', decided_ms = 0, decision_seq = 0,
+			pos = (SELECT max(pos) + 1 FROM zgov_review_assignments WHERE campaign_id = ? AND item_id = ?)
+			WHERE campaign_id = ? AND item_id = ? AND reviewer = ?`),
+			string(rule), why, ms, c.id, id, c.id, id, to); err != nil {
 			return err
 		}
 	default:
 		it.reviewers++
-		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_assignments (campaign_id, item_id, reviewer, active, rule, reason, fallback, assigned_ms)
-			VALUES (?, ?, ?, 1, ?, ?, 0, ?)`), c.id, id, to, string(rule), why, ms); err != nil {
+		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_assignments (campaign_id, item_id, reviewer, pos, active, rule, reason, fallback, assigned_ms)
+			SELECT ?, ?, ?, max(pos) + 1, 1, ?, ?, 0, ? FROM zgov_review_assignments WHERE campaign_id = ? AND item_id = ?`),
+			c.id, id, to, string(rule), why, ms, c.id, id); err != nil {
 			return err
 		}
 	}

@@ -62,12 +62,14 @@ CREATE TABLE zgov_review_items (
     PRIMARY KEY (campaign_id, id)
 );
 
--- Who reviews which item, and each reviewer's current decision. active is
--- 0 once the item was reassigned or delegated away from the reviewer.
+-- Who reviews which item, and each reviewer's current decision. pos orders
+-- an item's assignments as they were made. active is 0 once the item was
+-- reassigned or delegated away from the reviewer.
 CREATE TABLE zgov_review_assignments (
     campaign_id     TEXT COLLATE "C" NOT NULL,
     item_id         BIGINT NOT NULL,
     reviewer        TEXT COLLATE "C" NOT NULL,
+    pos             BIGINT NOT NULL,
     active          BIGINT NOT NULL,
     rule            TEXT COLLATE "C" NOT NULL,
     reason          TEXT COLLATE "C" NOT NULL,

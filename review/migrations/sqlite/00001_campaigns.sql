@@ -62,12 +62,14 @@ CREATE TABLE zgov_review_items (
     PRIMARY KEY (campaign_id, id)
 ) STRICT;
 
--- Who reviews which item, and each reviewer's current decision. active is
--- 0 once the item was reassigned or delegated away from the reviewer.
+-- Who reviews which item, and each reviewer's current decision. pos orders
+-- an item's assignments as they were made. active is 0 once the item was
+-- reassigned or delegated away from the reviewer.
 CREATE TABLE zgov_review_assignments (
     campaign_id     TEXT NOT NULL,
     item_id         INTEGER NOT NULL,
     reviewer        TEXT NOT NULL,
+    pos             INTEGER NOT NULL,
     active          INTEGER NOT NULL,
     rule            TEXT NOT NULL,
     reason          TEXT NOT NULL,

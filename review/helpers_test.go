@@ -216,20 +216,6 @@ func decide(t testing.TB, c *review.Campaign, item int64, reviewer string, v rev
 	}
 }
 
-// lyingBackend reports revokes of the grants in lie as done without doing
-// them, so that only the re-read can tell.
-type lyingBackend struct {
-	*memaccess.Backend
-	lie map[string]bool
-}
-
-func (b *lyingBackend) Revoke(ctx context.Context, req access.RevokeRequest) (access.RevokeResult, error) {
-	if b.lie[req.GrantID()] {
-		return access.RevokeResult{Status: access.StatusRevoked}, nil
-	}
-	return b.Backend.Revoke(ctx, req)
-}
-
 // failingBackend fails revokes of the grants in fail.
 type failingBackend struct {
 	*memaccess.Backend

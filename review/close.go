@@ -42,7 +42,7 @@ func (c *Campaign) Close(ctx context.Context, by string) (*CloseReport, error) {
 		if h.state != StateOpen {
 			return refuse(fmt.Errorf("review: close campaign %q: %w", c.id, ErrCampaignClosed))
 		}
-		rows, err := tx.QueryContext(ctx, c.s.db.Rebind("SELECT id FROM zgov_review_items WHERE campaign_id = ? AND outcome = '' ORDER BY id"), c.id)
+		rows, err := tx.QueryContext(ctx, c.s.db.Rebind("SELECT id FROM zgov_review_items WHERE campaign = ? AND outcome = '' ORDER BY id"), c.pk)
 		if err != nil {
 			return err
 		}
@@ -66,13 +66,13 @@ func (c *Campaign) Close(ctx context.Context, by string) (*CloseReport, error) {
 				outcome, rem = Revoked, RemediationPending
 			}
 			if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET outcome = ?, outcome_by = 'default', outcome_ms = ?, remediation = ?
-				WHERE campaign_id = ? AND outcome = ''`), string(outcome), ms, string(rem), c.id); err != nil {
+				WHERE campaign = ? AND outcome = ''`), string(outcome), ms, string(rem), c.pk); err != nil {
 				return err
 			}
 			ev := newBulkInserter(ctx, tx, c.s.db, "zgov_review_events",
-				[]string{"campaign_id", "seq", "at_ms", "kind", "item_id", "actor", "from_reviewer", "to_reviewer", "reason", "detail"}, "")
+				[]string{"campaign", "seq", "at_ms", "kind", "item_id", "actor", "from_reviewer", "to_reviewer", "reason", "detail"}, "")
 			for _, id := range open {
-				if err := ev.add(c.id, h.next(), ms, string(EventDefault), id, by, "", "", "", "undecided at close: "+string(outcome)+" by the campaign's default"); err != nil {
+				if err := ev.add(c.pk, h.next(), ms, string(EventDefault), id, by, "", "", "", "undecided at close: "+string(outcome)+" by the campaign's default"); err != nil {
 					return err
 				}
 			}
@@ -105,8 +105,8 @@ func (c *Campaign) Close(ctx context.Context, by string) (*CloseReport, error) {
 
 // event inserts one event in a campaign's transaction.
 func (c *Campaign) event(ctx context.Context, tx *sql.Tx, h *txHead, ms int64, e Event) error {
-	_, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_events (campaign_id, seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.id, h.next(), ms, string(e.Kind), e.ItemID, e.Actor, e.From, e.To, e.Reason, e.Detail)
+	_, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_events (campaign, seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), c.pk, h.next(), ms, string(e.Kind), e.ItemID, e.Actor, e.From, e.To, e.Reason, e.Detail)
 	return err
 }
 
@@ -137,9 +137,9 @@ func (c *Campaign) Reminders(ctx context.Context, now time.Time) ([]Reminder, er
 		return nil, nil
 	}
 	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT a.reviewer, count(*) FROM zgov_review_assignments a
-		JOIN zgov_review_items i ON i.campaign_id = a.campaign_id AND i.id = a.item_id
-		WHERE a.campaign_id = ? AND a.active = 1 AND a.verdict = '' AND i.outcome = ''
-		GROUP BY a.reviewer ORDER BY a.reviewer`), c.id)
+		JOIN zgov_review_items i ON i.campaign = a.campaign AND i.id = a.item_id
+		WHERE a.campaign = ? AND a.active = 1 AND a.verdict = '' AND i.outcome = ''
+		GROUP BY a.reviewer ORDER BY a.reviewer`), c.pk)
 	if err != nil {
 		return nil, c.s.wrap("reminders of campaign "+c.id, err)
 	}

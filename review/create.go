@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,27 +39,29 @@ func (s *Store) Create(ctx context.Context, snap *access.Snapshot, spec Campaign
 	if snap == nil {
 		return nil, fmt.Errorf("review: create campaign: nil snapshot: %w", ErrInvalidSnapshot)
 	}
-	t0 := time.Now()
-	data, err := checkSnapshot(snap)
-	debugf("check %v", time.Since(t0))
-	if err != nil {
-		return nil, fmt.Errorf("review: create campaign %q: %w", spec.Name, err)
+	// Check the snapshot's hash while the population is selected: both
+	// only read it. The check's verdict comes first.
+	type checked struct {
+		data []byte
+		sum  [sha256.Size]byte
+		err  error
 	}
+	check := make(chan checked, 1)
+	go func() {
+		data, err := checkSnapshot(snap)
+		check <- checked{data, sha256.Sum256(data), err}
+	}()
 	now := s.clock()
-	pop := selectPopulation(snap, spec, now)
-	if len(pop.items) == 0 {
-		return nil, &SpecError{Field: "scope", Reason: fmt.Sprintf("snapshot %s", shortHash(snap.Hash())), Err: ErrEmptyPopulation}
+	pop, err := s.draft(ctx, snap, spec, now)
+	ck := <-check
+	if ck.err != nil {
+		return nil, fmt.Errorf("review: create campaign %q: %w", spec.Name, ck.err)
 	}
-	if spec.Journal != nil {
-		if err := pop.readOrigins(ctx, spec.Journal); err != nil {
-			return nil, fmt.Errorf("review: create campaign %q: read the journal: %w", spec.Name, err)
-		}
-	}
-	debugf("select %v", time.Since(t0))
-	if err := pop.assign(ctx, spec); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	debugf("assign %v", time.Since(t0))
+	data, sum := ck.data, ck.sum
+	debugf("checked, selected and assigned")
 	if spec.ID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -66,7 +69,6 @@ func (s *Store) Create(ctx context.Context, snap *access.Snapshot, spec Campaign
 	}
 	prov := snap.Provenance()
 	counts := snap.Counts()
-	sum := sha256.Sum256(data)
 	evidence := Population{
 		SnapshotHash: snap.Hash(), SnapshotSHA256: hex.EncodeToString(sum[:]), SnapshotKept: spec.KeepSnapshot,
 		Backend: prov.Backend, Account: prov.Account, TakenAt: prov.TakenAt, Scope: prov.Scope, Requests: prov.Requests,
@@ -76,10 +78,29 @@ func (s *Store) Create(ctx context.Context, snap *access.Snapshot, spec Campaign
 	if !spec.KeepSnapshot {
 		data = nil
 	}
-	if err := s.insert(ctx, spec, evidence, pop, data, now); err != nil {
+	pk, err := s.insert(ctx, spec, evidence, pop, data, now)
+	if err != nil {
 		return nil, err
 	}
-	return &Campaign{s: s, id: spec.ID}, nil
+	return &Campaign{s: s, id: spec.ID, pk: pk}, nil
+}
+
+// draft selects the population, reads the origins of its grants and
+// assigns its reviewers.
+func (s *Store) draft(ctx context.Context, snap *access.Snapshot, spec CampaignSpec, now time.Time) (*population, error) {
+	pop := selectPopulation(snap, spec, now)
+	if len(pop.items) == 0 {
+		return nil, &SpecError{Field: "scope", Reason: fmt.Sprintf("snapshot %s", shortHash(snap.Hash())), Err: ErrEmptyPopulation}
+	}
+	if spec.Journal != nil {
+		if err := pop.readOrigins(ctx, spec.Journal); err != nil {
+			return nil, fmt.Errorf("review: create campaign %q: read the journal: %w", spec.Name, err)
+		}
+	}
+	if err := pop.assign(ctx, spec); err != nil {
+		return nil, err
+	}
+	return pop, nil
 }
 
 // CreateFromFile reads a snapshot file (access.ReadFile) and creates a
@@ -126,19 +147,19 @@ func shortHash(h string) string {
 }
 
 // insert writes a new campaign in one transaction.
-func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Population, pop *population, snapshot []byte, now time.Time) error {
+func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Population, pop *population, snapshot []byte, now time.Time) (int64, error) {
 	what := fmt.Sprintf("create campaign %q", spec.ID)
 	specJSON, err := json.Marshal(spec)
 	if err != nil {
-		return s.wrap(what, err)
+		return 0, s.wrap(what, err)
 	}
 	popJSON, err := json.Marshal(evidence)
 	if err != nil {
-		return s.wrap(what, err)
+		return 0, s.wrap(what, err)
 	}
 	tx, err := s.db.SQL.BeginTx(ctx, nil)
 	if err != nil {
-		return s.wrap(what, err)
+		return 0, s.wrap(what, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	ms := now.UnixMilli()
@@ -150,44 +171,43 @@ func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Populati
 	if snapshot != nil {
 		snapArg = snapshot
 	}
-	res, err := tx.ExecContext(ctx, s.db.Rebind(`
+	var pk int64
+	err = tx.QueryRowContext(ctx, s.db.Rebind(`
 		INSERT INTO zgov_review_campaigns (id, name, created_by, created_ms, due_ms, state, next_seq, spec, population, snapshot_hash, snapshot)
 		VALUES (?, ?, ?, ?, ?, ?, 2, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`),
-		spec.ID, spec.Name, spec.CreatedBy, ms, due, string(StateOpen), string(specJSON), string(popJSON), evidence.SnapshotHash, snapArg)
-	if err != nil {
-		return s.wrap(what, err)
+		ON CONFLICT (id) DO NOTHING RETURNING pk`),
+		spec.ID, spec.Name, spec.CreatedBy, ms, due, string(StateOpen), string(specJSON), string(popJSON), evidence.SnapshotHash, snapArg).Scan(&pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("review: %s: %w", what, ErrCampaignExists)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return s.wrap(what, err)
-	} else if n == 0 {
-		return fmt.Errorf("review: %s: %w", what, ErrCampaignExists)
+	if err != nil {
+		return 0, s.wrap(what, err)
 	}
 	if _, err := tx.ExecContext(ctx, s.db.Rebind(`
-		INSERT INTO zgov_review_events (campaign_id, seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail)
+		INSERT INTO zgov_review_events (campaign, seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail)
 		VALUES (?, 1, ?, ?, 0, ?, '', '', '', ?)`),
-		spec.ID, ms, string(EventCreated), spec.CreatedBy,
+		pk, ms, string(EventCreated), spec.CreatedBy,
 		fmt.Sprintf("%d items (%d grants of %d principals) from snapshot %s of %s/%s taken %s",
 			evidence.Items, evidence.Grants, evidence.Principals, evidence.SnapshotHash, evidence.Backend, evidence.Account,
 			evidence.TakenAt.Format(time.RFC3339))); err != nil {
-		return s.wrap(what, err)
+		return 0, s.wrap(what, err)
 	}
 
-	if err := s.insertPopulation(ctx, tx, spec.ID, spec.ItemKind, pop, ms); err != nil {
-		return s.wrap(what, err)
+	if err := s.insertPopulation(ctx, tx, pk, pop, ms); err != nil {
+		return 0, s.wrap(what, err)
 	}
 	debugf("inserted")
 	if err := tx.Commit(); err != nil {
-		return s.wrap(what, err)
+		return 0, s.wrap(what, err)
 	}
 	debugf("committed")
-	return nil
+	return pk, nil
 }
 
 // insertPopulation writes the principals, entitlements, items and
 // assignments of a new campaign.
-func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kind ItemKind, pop *population, ms int64) error {
-	b := newBulkInserter(ctx, tx, s.db, "zgov_review_principals", []string{"campaign_id", "principal_id", "facts"}, "")
+func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id int64, pop *population, ms int64) error {
+	b := newBulkInserter(ctx, tx, s.db, "zgov_review_principals", []string{"campaign", "principal_id", "facts"}, "")
 	for _, p := range pop.principals {
 		facts, err := json.Marshal(p)
 		if err != nil {
@@ -201,7 +221,7 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kin
 		return fmt.Errorf("principals: %w", err)
 	}
 	debugf("principals")
-	b = newBulkInserter(ctx, tx, s.db, "zgov_review_entitlements", []string{"campaign_id", "entitlement_id", "facts"}, "")
+	b = newBulkInserter(ctx, tx, s.db, "zgov_review_entitlements", []string{"campaign", "entitlement_id", "facts"}, "")
 	for eid, f := range pop.ents {
 		facts, err := json.Marshal(f)
 		if err != nil {
@@ -214,18 +234,14 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id string, kin
 	if err := b.close(); err != nil {
 		return fmt.Errorf("entitlements: %w", err)
 	}
-	items := newBulkInserter(ctx, tx, s.db, "zgov_review_items", []string{"campaign_id", "id", "principal_id", "grant_id", "grants", "reviewers"}, "")
+	items := newBulkInserter(ctx, tx, s.db, "zgov_review_items", []string{"campaign", "id", "principal_id", "grants", "reviewers"}, "")
 	as := newBulkInserter(ctx, tx, s.db, "zgov_review_assignments",
-		[]string{"campaign_id", "item_id", "reviewer", "pos", "active", "rule", "reason", "fallback", "assigned_ms"}, "")
+		[]string{"campaign", "item_id", "reviewer", "pos", "active", "rule", "reason", "fallback", "assigned_ms"}, "")
 	var buf []byte
 	for i, it := range pop.items {
 		n := int64(i + 1)
-		grantID := ""
-		if kind == KindGrant {
-			grantID = it.grants[0].ID
-		}
 		buf = appendGrants(buf[:0], it.grants)
-		if err := items.add(id, n, pop.principals[it.principal].ID, grantID, string(buf), len(it.reviewers)); err != nil {
+		if err := items.add(id, n, pop.principals[it.principal].ID, string(buf), len(it.reviewers)); err != nil {
 			return fmt.Errorf("items: %w", err)
 		}
 		for k, a := range it.reviewers {

@@ -99,7 +99,7 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 		}
 		ms := now.UnixMilli()
 		hist := newBulkInserter(ctx, tx, c.s.db, "zgov_review_decisions",
-			[]string{"campaign_id", "seq", "item_id", "reviewer", "verdict", "justification", "decided_ms"}, "")
+			[]string{"campaign", "seq", "item_id", "reviewer", "verdict", "justification", "decided_ms"}, "")
 		assignSeq := map[assignKey]int{} // -> index in ds of the reviewer's last decision
 		var order []assignKey
 		for i, d := range ds {
@@ -138,7 +138,7 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 				order = append(order, k)
 			}
 			assignSeq[k] = i
-			if err := hist.add(c.id, seq, d.ItemID, d.Reviewer, string(d.Verdict), d.Justification, ms); err != nil {
+			if err := hist.add(c.pk, seq, d.ItemID, d.Reviewer, string(d.Verdict), d.Justification, ms); err != nil {
 				return err
 			}
 			it.touched = true
@@ -147,19 +147,19 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 			return err
 		}
 		upA, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_assignments SET verdict = ?, justification = ?, decided_ms = ?, decision_seq = ?
-			WHERE campaign_id = ? AND item_id = ? AND reviewer = ?`))
+			WHERE campaign = ? AND item_id = ? AND reviewer = ?`))
 		if err != nil {
 			return err
 		}
 		defer upA.Close()
 		for _, k := range order {
 			a := st.assign[k]
-			if _, err := upA.ExecContext(ctx, string(a.verdict), a.justification, ms, a.seq, c.id, k.item, k.reviewer); err != nil {
+			if _, err := upA.ExecContext(ctx, string(a.verdict), a.justification, ms, a.seq, c.pk, k.item, k.reviewer); err != nil {
 				return err
 			}
 		}
 		upI, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET certifies = ?, revokes = ?, outcome = ?, outcome_by = ?, outcome_ms = ?, remediation = ?
-			WHERE campaign_id = ? AND id = ?`))
+			WHERE campaign = ? AND id = ?`))
 		if err != nil {
 			return err
 		}
@@ -180,7 +180,7 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 			if out == Revoked {
 				revoked = append(revoked, id)
 			}
-			if _, err := upI.ExecContext(ctx, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.id, id); err != nil {
+			if _, err := upI.ExecContext(ctx, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.pk, id); err != nil {
 				return err
 			}
 		}
@@ -273,7 +273,7 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 	for chunk := range slices.Chunk(ids, decideChunk) {
 		in := inList(chunk)
 		rows, err := tx.QueryContext(ctx, c.s.db.Rebind(`SELECT id, reviewers, certifies, revokes, outcome, outcome_by, outcome_ms, remediation, attempt
-			FROM zgov_review_items WHERE campaign_id = ? AND id IN (`+in+`)`), c.id)
+			FROM zgov_review_items WHERE campaign = ? AND id IN (`+in+`)`), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read items: %w", err)
 		}
@@ -294,7 +294,7 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 			return nil, fmt.Errorf("read items: %w", err)
 		}
 		rows, err = tx.QueryContext(ctx, c.s.db.Rebind(`SELECT item_id, reviewer, active, verdict, justification, decision_seq
-			FROM zgov_review_assignments WHERE campaign_id = ? AND item_id IN (`+in+`)`), c.id)
+			FROM zgov_review_assignments WHERE campaign = ? AND item_id IN (`+in+`)`), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read assignments: %w", err)
 		}

@@ -31,7 +31,7 @@ func (c *Campaign) Drift(ctx context.Context, now *access.Snapshot) (*DriftRepor
 	}
 	what := "drift of campaign " + c.id
 	population := map[string]bool{}
-	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT principal_id FROM zgov_review_principals WHERE campaign_id = ?"), c.id)
+	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT principal_id FROM zgov_review_principals WHERE campaign = ?"), c.pk)
 	if err != nil {
 		return nil, c.s.wrap(what, err)
 	}
@@ -50,7 +50,7 @@ func (c *Campaign) Drift(ctx context.Context, now *access.Snapshot) (*DriftRepor
 
 	reviewed := map[string]int64{} // grant ID -> item
 	revoked := map[string]bool{}   // grants revoked and verified gone
-	rows, err = c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT id, grants, remediation, detail FROM zgov_review_items WHERE campaign_id = ?"), c.id)
+	rows, err = c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT id, grants, remediation, detail FROM zgov_review_items WHERE campaign = ?"), c.pk)
 	if err != nil {
 		return nil, c.s.wrap(what, err)
 	}

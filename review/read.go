@@ -65,7 +65,7 @@ func (c *Campaign) Info(ctx context.Context) (CampaignInfo, error) {
 		return info, c.s.wrap(what, fmt.Errorf("stored population: %w", err))
 	}
 	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT outcome, remediation, count(*) FROM zgov_review_items
-		WHERE campaign_id = ? GROUP BY outcome, remediation`), c.id)
+		WHERE campaign = ? GROUP BY outcome, remediation`), c.pk)
 	if err != nil {
 		return info, c.s.wrap(what, err)
 	}
@@ -178,7 +178,7 @@ func (c *Campaign) Item(ctx context.Context, id int64) (Item, error) {
 
 // entitlements reads the facts of the campaign's entitlements.
 func (c *Campaign) entitlements(ctx context.Context) (map[string]entFacts, error) {
-	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT entitlement_id, facts FROM zgov_review_entitlements WHERE campaign_id = ?"), c.id)
+	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind("SELECT entitlement_id, facts FROM zgov_review_entitlements WHERE campaign = ?"), c.pk)
 	if err != nil {
 		return nil, c.s.wrap("read items", err)
 	}
@@ -207,7 +207,7 @@ func (c *Campaign) itemPage(ctx context.Context, f *ItemFilter, after int64, ent
 	args := []any{after}
 	if f != nil {
 		if f.Reviewer != "" {
-			where = append(where, "EXISTS (SELECT 1 FROM zgov_review_assignments a WHERE a.campaign_id = i.campaign_id AND a.item_id = i.id AND a.reviewer = ? AND a.active = 1)")
+			where = append(where, "EXISTS (SELECT 1 FROM zgov_review_assignments a WHERE a.campaign = i.campaign AND a.item_id = i.id AND a.reviewer = ? AND a.active = 1)")
 			args = append(args, f.Reviewer)
 		}
 		if f.Undecided {
@@ -237,8 +237,8 @@ func (c *Campaign) itemPageWhere(ctx context.Context, where string, args []any, 
 		*kind = spec.ItemKind
 	}
 	q := `SELECT i.id, i.principal_id, i.grants, i.outcome, i.outcome_by, i.outcome_ms, i.remediation, i.remediation_ms, i.attempt, i.detail
-		FROM zgov_review_items i WHERE i.campaign_id = ? AND ` + where + ` ORDER BY i.id LIMIT ` + fmt.Sprint(limit)
-	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(q), append([]any{c.id}, args...)...)
+		FROM zgov_review_items i WHERE i.campaign = ? AND ` + where + ` ORDER BY i.id LIMIT ` + fmt.Sprint(limit)
+	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(q), append([]any{c.pk}, args...)...)
 	if err != nil {
 		return nil, c.s.wrap(what, err)
 	}
@@ -310,14 +310,14 @@ func itemGrant(g storedGrant, ents map[string]entFacts, rem *GrantRemediation) I
 // fillPrincipals reads the principals of items.
 func (c *Campaign) fillPrincipals(ctx context.Context, items []Item) error {
 	idx := map[string][]int{}
-	args := []any{c.id}
+	args := []any{c.pk}
 	for i, it := range items {
 		if _, ok := idx[it.Principal.ID]; !ok {
 			args = append(args, it.Principal.ID)
 		}
 		idx[it.Principal.ID] = append(idx[it.Principal.ID], i)
 	}
-	q := "SELECT principal_id, facts FROM zgov_review_principals WHERE campaign_id = ? AND principal_id IN (" +
+	q := "SELECT principal_id, facts FROM zgov_review_principals WHERE campaign = ? AND principal_id IN (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(args)-1), ", ") + ")"
 	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(q), args...)
 	if err != nil {
@@ -348,8 +348,8 @@ func (c *Campaign) fillAssignments(ctx context.Context, items []Item) error {
 		items[i].Reviewers = []Assignment{}
 	}
 	rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT item_id, reviewer, active, rule, reason, fallback, assigned_ms, verdict, justification, decided_ms
-		FROM zgov_review_assignments WHERE campaign_id = ? AND item_id BETWEEN ? AND ? ORDER BY item_id, pos`),
-		c.id, items[0].ID, items[len(items)-1].ID)
+		FROM zgov_review_assignments WHERE campaign = ? AND item_id BETWEEN ? AND ? ORDER BY item_id, pos`),
+		c.pk, items[0].ID, items[len(items)-1].ID)
 	if err != nil {
 		return err
 	}
@@ -384,7 +384,7 @@ func (c *Campaign) Decisions(ctx context.Context) iter.Seq2[DecisionRecord, erro
 		after := int64(0)
 		for {
 			rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT seq, item_id, reviewer, verdict, justification, decided_ms
-				FROM zgov_review_decisions WHERE campaign_id = ? AND seq > ? ORDER BY seq LIMIT `+fmt.Sprint(historyPage)), c.id, after)
+				FROM zgov_review_decisions WHERE campaign = ? AND seq > ? ORDER BY seq LIMIT `+fmt.Sprint(historyPage)), c.pk, after)
 			if err != nil {
 				yield(DecisionRecord{}, c.s.wrap("read decisions", err))
 				return
@@ -427,7 +427,7 @@ func (c *Campaign) Events(ctx context.Context) iter.Seq2[Event, error] {
 		after := int64(0)
 		for {
 			rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(`SELECT seq, at_ms, kind, item_id, actor, from_reviewer, to_reviewer, reason, detail
-				FROM zgov_review_events WHERE campaign_id = ? AND seq > ? ORDER BY seq LIMIT `+fmt.Sprint(historyPage)), c.id, after)
+				FROM zgov_review_events WHERE campaign = ? AND seq > ? ORDER BY seq LIMIT `+fmt.Sprint(historyPage)), c.pk, after)
 			if err != nil {
 				yield(Event{}, c.s.wrap("read events", err))
 				return

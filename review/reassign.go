@@ -85,10 +85,10 @@ func (c *Campaign) Delegate(ctx context.Context, d Delegation) (*DelegationRepor
 			return refuse(fmt.Errorf("review: delegate: campaign %q: %w", c.id, ErrCampaignClosed))
 		}
 		rows, err := tx.QueryContext(ctx, c.s.db.Rebind(`SELECT a.item_id, i.principal_id, p.facts FROM zgov_review_assignments a
-			JOIN zgov_review_items i ON i.campaign_id = a.campaign_id AND i.id = a.item_id
-			JOIN zgov_review_principals p ON p.campaign_id = i.campaign_id AND p.principal_id = i.principal_id
-			WHERE a.campaign_id = ? AND a.reviewer = ? AND a.active = 1 AND a.verdict = '' AND i.attempt = 0
-			  AND i.remediation IN ('', 'pending') ORDER BY a.item_id`), c.id, d.From)
+			JOIN zgov_review_items i ON i.campaign = a.campaign AND i.id = a.item_id
+			JOIN zgov_review_principals p ON p.campaign = i.campaign AND p.principal_id = i.principal_id
+			WHERE a.campaign = ? AND a.reviewer = ? AND a.active = 1 AND a.verdict = '' AND i.attempt = 0
+			  AND i.remediation IN ('', 'pending') ORDER BY a.item_id`), c.pk, d.From)
 		if err != nil {
 			return err
 		}
@@ -181,8 +181,8 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 	}
 	var pid, facts string
 	if err := tx.QueryRowContext(ctx, c.s.db.Rebind(`SELECT p.principal_id, p.facts FROM zgov_review_items i
-		JOIN zgov_review_principals p ON p.campaign_id = i.campaign_id AND p.principal_id = i.principal_id
-		WHERE i.campaign_id = ? AND i.id = ?`), c.id, id).Scan(&pid, &facts); err != nil {
+		JOIN zgov_review_principals p ON p.campaign = i.campaign AND p.principal_id = i.principal_id
+		WHERE i.campaign = ? AND i.id = ?`), c.pk, id).Scan(&pid, &facts); err != nil {
 		return err
 	}
 	var p Principal
@@ -201,8 +201,8 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 		it.revokes--
 	}
 	it.reviewers--
-	if _, err := tx.ExecContext(ctx, c.s.db.Rebind("UPDATE zgov_review_assignments SET active = 0 WHERE campaign_id = ? AND item_id = ? AND reviewer = ?"),
-		c.id, id, from); err != nil {
+	if _, err := tx.ExecContext(ctx, c.s.db.Rebind("UPDATE zgov_review_assignments SET active = 0 WHERE campaign = ? AND item_id = ? AND reviewer = ?"),
+		c.pk, id, from); err != nil {
 		return err
 	}
 	var why string
@@ -217,16 +217,16 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 		it.reviewers++
 		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_assignments SET active = 1, rule = ?, reason = ?, fallback = 0, assigned_ms = ?,
 			verdict = '', justification = '', decided_ms = 0, decision_seq = 0,
-			pos = (SELECT max(pos) + 1 FROM zgov_review_assignments WHERE campaign_id = ? AND item_id = ?)
-			WHERE campaign_id = ? AND item_id = ? AND reviewer = ?`),
-			string(rule), why, ms, c.id, id, c.id, id, to); err != nil {
+			pos = (SELECT max(pos) + 1 FROM zgov_review_assignments WHERE campaign = ? AND item_id = ?)
+			WHERE campaign = ? AND item_id = ? AND reviewer = ?`),
+			string(rule), why, ms, c.pk, id, c.pk, id, to); err != nil {
 			return err
 		}
 	default:
 		it.reviewers++
-		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_assignments (campaign_id, item_id, reviewer, pos, active, rule, reason, fallback, assigned_ms)
-			SELECT ?, ?, ?, max(pos) + 1, 1, ?, ?, 0, ? FROM zgov_review_assignments WHERE campaign_id = ? AND item_id = ?`),
-			c.id, id, to, string(rule), why, ms, c.id, id); err != nil {
+		if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`INSERT INTO zgov_review_assignments (campaign, item_id, reviewer, pos, active, rule, reason, fallback, assigned_ms)
+			SELECT ?, ?, ?, max(pos) + 1, 1, ?, ?, 0, ? FROM zgov_review_assignments WHERE campaign = ? AND item_id = ?`),
+			c.pk, id, to, string(rule), why, ms, c.pk, id); err != nil {
 			return err
 		}
 	}
@@ -239,7 +239,7 @@ func (c *Campaign) move(ctx context.Context, tx *sql.Tx, h *txHead, id int64, fr
 		}
 	}
 	if _, err := tx.ExecContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET reviewers = ?, certifies = ?, revokes = ?, outcome = ?, outcome_by = ?, outcome_ms = ?, remediation = ?
-		WHERE campaign_id = ? AND id = ?`), it.reviewers, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.id, id); err != nil {
+		WHERE campaign = ? AND id = ?`), it.reviewers, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.pk, id); err != nil {
 		return err
 	}
 	kind := EventReassigned

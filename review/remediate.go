@@ -471,7 +471,7 @@ func settle(it *remItem, v *Verification, held []string) {
 // not nil).
 func (c *Campaign) loadRemediation(ctx context.Context, only []int64) ([]*remItem, error) {
 	q := `SELECT id, principal_id, grants, attempt, detail, remediation FROM zgov_review_items
-		WHERE campaign_id = ? AND outcome = 'revoked' AND remediation <> 'done'`
+		WHERE campaign = ? AND outcome = 'revoked' AND remediation <> 'done'`
 	var out []*remItem
 	scan := func(q string, args ...any) error {
 		rows, err := c.s.db.SQL.QueryContext(ctx, c.s.db.Rebind(q), args...)
@@ -499,13 +499,13 @@ func (c *Campaign) loadRemediation(ctx context.Context, only []int64) ([]*remIte
 		return rows.Err()
 	}
 	if only == nil {
-		return out, scan(q+" ORDER BY id", c.id)
+		return out, scan(q+" ORDER BY id", c.pk)
 	}
 	ids := slices.Clone(only)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	for chunk := range slices.Chunk(ids, decideChunk) {
-		if err := scan(q+" AND id IN ("+inList(chunk)+") ORDER BY id", c.id); err != nil {
+		if err := scan(q+" AND id IN ("+inList(chunk)+") ORDER BY id", c.pk); err != nil {
 			return nil, err
 		}
 	}
@@ -519,13 +519,13 @@ func (c *Campaign) recordAttempts(ctx context.Context, items []*remItem) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	st, err := tx.PrepareContext(ctx, c.s.db.Rebind("UPDATE zgov_review_items SET attempt = ? WHERE campaign_id = ? AND id = ?"))
+	st, err := tx.PrepareContext(ctx, c.s.db.Rebind("UPDATE zgov_review_items SET attempt = ? WHERE campaign = ? AND id = ?"))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	for _, it := range items {
-		if _, err := st.ExecContext(ctx, it.attempt, c.id, it.id); err != nil {
+		if _, err := st.ExecContext(ctx, it.attempt, c.pk, it.id); err != nil {
 			return err
 		}
 	}
@@ -537,20 +537,20 @@ func (c *Campaign) recordRemediation(ctx context.Context, items []*remItem, now 
 	ctx = context.WithoutCancel(ctx) // what was done must be recorded even if ctx ended
 	return c.tx(ctx, "record remediation", func(tx *sql.Tx, h *txHead) error {
 		st, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET remediation = ?, remediation_ms = ?, attempt = ?, detail = ?
-			WHERE campaign_id = ? AND id = ?`))
+			WHERE campaign = ? AND id = ?`))
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		ev := newBulkInserter(ctx, tx, c.s.db, "zgov_review_events",
-			[]string{"campaign_id", "seq", "at_ms", "kind", "item_id", "actor", "from_reviewer", "to_reviewer", "reason", "detail"}, "")
+			[]string{"campaign", "seq", "at_ms", "kind", "item_id", "actor", "from_reviewer", "to_reviewer", "reason", "detail"}, "")
 		ms := now.UnixMilli()
 		for _, it := range items {
 			detail, err := json.Marshal(it.detail)
 			if err != nil {
 				return err
 			}
-			if _, err := st.ExecContext(ctx, string(it.status), ms, it.attempt, string(detail), c.id, it.id); err != nil {
+			if _, err := st.ExecContext(ctx, string(it.status), ms, it.attempt, string(detail), c.pk, it.id); err != nil {
 				return err
 			}
 			text := string(it.status)
@@ -562,7 +562,7 @@ func (c *Campaign) recordRemediation(ctx context.Context, items []*remItem, now 
 			case it.detail.Verification != nil:
 				text += ": " + it.detail.Verification.Result
 			}
-			if err := ev.add(c.id, h.next(), ms, string(EventRemediated), it.id, "", "", "", "", text); err != nil {
+			if err := ev.add(c.pk, h.next(), ms, string(EventRemediated), it.id, "", "", "", "", text); err != nil {
 				return err
 			}
 		}

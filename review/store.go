@@ -108,6 +108,7 @@ func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Milliseco
 type Campaign struct {
 	s  *Store
 	id string
+	pk int64 // the key of the campaign's rows
 }
 
 // ID returns the campaign's ID.
@@ -116,15 +117,15 @@ func (c *Campaign) ID() string { return c.id }
 // Campaign returns the campaign of the ID, or an error wrapping
 // ErrUnknownCampaign.
 func (s *Store) Campaign(ctx context.Context, id string) (*Campaign, error) {
-	var n int
-	err := s.db.SQL.QueryRowContext(ctx, s.db.Rebind("SELECT count(*) FROM zgov_review_campaigns WHERE id = ?"), id).Scan(&n)
+	var pk int64
+	err := s.db.SQL.QueryRowContext(ctx, s.db.Rebind("SELECT pk FROM zgov_review_campaigns WHERE id = ?"), id).Scan(&pk)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("review: campaign %q: %w", id, ErrUnknownCampaign)
+	}
 	if err != nil {
 		return nil, s.wrap("campaign "+id, err)
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("review: campaign %q: %w", id, ErrUnknownCampaign)
-	}
-	return &Campaign{s: s, id: id}, nil
+	return &Campaign{s: s, id: id, pk: pk}, nil
 }
 
 // Campaigns lists the campaigns' IDs, oldest first.

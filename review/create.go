@@ -61,7 +61,6 @@ func (s *Store) Create(ctx context.Context, snap *access.Snapshot, spec Campaign
 		return nil, err
 	}
 	data, sum := ck.data, ck.sum
-	debugf("checked, selected and assigned")
 	if spec.ID == "" {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -196,11 +195,9 @@ func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Populati
 	if err := s.insertPopulation(ctx, tx, pk, pop, ms); err != nil {
 		return 0, s.wrap(what, err)
 	}
-	debugf("inserted")
 	if err := tx.Commit(); err != nil {
 		return 0, s.wrap(what, err)
 	}
-	debugf("committed")
 	return pk, nil
 }
 
@@ -220,7 +217,6 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id int64, pop 
 	if err := b.close(); err != nil {
 		return fmt.Errorf("principals: %w", err)
 	}
-	debugf("principals")
 	b = newBulkInserter(ctx, tx, s.db, "zgov_review_entitlements", []string{"campaign", "entitlement_id", "facts"}, "")
 	for eid, f := range pop.ents {
 		facts, err := json.Marshal(f)
@@ -250,7 +246,6 @@ func (s *Store) insertPopulation(ctx context.Context, tx *sql.Tx, id int64, pop 
 			}
 		}
 	}
-	debugf("items+as")
 	if err := items.close(); err != nil {
 		return fmt.Errorf("items: %w", err)
 	}

@@ -124,9 +124,11 @@ type remItem struct {
 // each); or one System.Sync of the account (SyncCost), when that costs
 // less than the per-principal reads.
 //
-// The error return is for a run that could not start or was cut short
-// (ctx, the database, the journal); what it did by then is recorded and
-// reported.
+// A System of another account than the campaign's snapshot is refused
+// with an error wrapping provision.ErrWrongAccount, before anything is
+// written. The error return is for a run that could not start or was cut
+// short (ctx, the database, the journal); what it did by then is recorded
+// and reported.
 func (c *Campaign) Remediate(ctx context.Context, r *Remediator) (*RemediationReport, error) {
 	if err := r.check(); err != nil {
 		return nil, fmt.Errorf("review: remediate campaign %q: %w", c.id, err)
@@ -149,6 +151,15 @@ func (c *Campaign) remediate(ctx context.Context, r *Remediator, only []int64) (
 	rep := &RemediationReport{Items: len(items)}
 	if len(items) == 0 {
 		return rep, nil
+	}
+	// Revokes decided on one account must not be carried out in another.
+	sysInfo, err := r.System.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("review: %s: %w", what, err)
+	}
+	if p := info.Population; sysInfo.Name != p.Backend || sysInfo.Account != p.Account {
+		return nil, fmt.Errorf("review: %s: the Remediator's System: %w", what, &provision.AccountMismatchError{
+			PlanBackend: p.Backend, PlanAccount: p.Account, Backend: sysInfo.Name, Account: sysInfo.Account})
 	}
 	startReqs, counting := requests(r.System)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/access/memaccess"
 	"github.com/zgov-io/zgov/internal/sqldb/sqldbtest"
 	"github.com/zgov-io/zgov/provision"
 	"github.com/zgov-io/zgov/review"
@@ -331,4 +332,38 @@ func TestRemediateResumes(t *testing.T) {
 			t.Errorf("%d requests", mem.Requests()-before)
 		}
 	})
+}
+
+// TestRemediateWrongAccount: revokes decided on one account are not
+// carried out in another.
+func TestRemediateWrongAccount(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	d := testData()
+	d.Account = "globex"
+	other, err := memaccess.New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := access.NewSystem(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, sqldbtest.Memory)
+	c, err := st.Create(ctx, snap, baseSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, c, itemBobBilling, "bill@example.com", review.Revoke, "left")
+	before := other.Requests()
+	if _, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: openJournal(t, sqldbtest.Memory)}); !errors.Is(err, provision.ErrWrongAccount) {
+		t.Errorf("remediate in another account: %v", err)
+	}
+	if other.Requests() != before {
+		t.Error("requests sent to the other account")
+	}
+	if it, _ := c.Item(ctx, itemBobBilling); it.Remediation.Status != review.RemediationPending || it.Remediation.Attempts != 0 {
+		t.Errorf("item after the refusal: %+v", it.Remediation)
+	}
 }

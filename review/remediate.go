@@ -152,6 +152,7 @@ func (c *Campaign) remediate(ctx context.Context, r *Remediator, only []int64) (
 	if len(items) == 0 {
 		return rep, nil
 	}
+	startReqs, counting := requests(r.System)
 	// Revokes decided on one account must not be carried out in another.
 	sysInfo, err := r.System.Info(ctx)
 	if err != nil {
@@ -161,8 +162,6 @@ func (c *Campaign) remediate(ctx context.Context, r *Remediator, only []int64) (
 		return nil, fmt.Errorf("review: %s: the Remediator's System: %w", what, &provision.AccountMismatchError{
 			PlanBackend: p.Backend, PlanAccount: p.Account, Backend: sysInfo.Name, Account: sysInfo.Account})
 	}
-	startReqs, counting := requests(r.System)
-
 	// Claim the attempt before any change, so that a rerun after a crash
 	// uses the same journal IDs and resumes.
 	for _, it := range items {

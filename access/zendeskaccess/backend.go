@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -40,6 +41,12 @@ type Backend struct {
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil
 	meID  int64         // the credential's own user, once read
+
+	// membershipPages is the number of pages of GET /group_memberships
+	// the last sync read (0 before one): what reading the account's
+	// memberships at once costs, which RevokeMany weighs against a
+	// request per user.
+	membershipPages atomic.Int64
 }
 
 var (

@@ -124,7 +124,9 @@ func (b *Backend) GrantMany(ctx context.Context, reqs []access.GrantRequest, pro
 }
 
 // RevokeMany implements access.BulkChanger. Group memberships are found by
-// reading each user's memberships (one request a user) and deleted with
+// reading each user's memberships (one request a user), or, when that
+// would cost more than the pages of GET /group_memberships the last sync
+// read, by reading the account's memberships once; they are deleted with
 // DELETE /group_memberships/destroy_many, 100 a job; a user who is not a
 // member of a group the backend knows is StatusAlreadyRevoked. Other
 // entitlements, and items that fail, go through Revoke one by one.
@@ -156,13 +158,20 @@ func (b *Backend) RevokeMany(ctx context.Context, reqs []access.RevokeRequest, p
 			}
 		}
 	})
+	// Many users: one read of the account's memberships costs less.
+	var listed map[int64][]access.Grant
+	if pages := b.membershipPages.Load(); pages > 0 && int64(len(users)) > pages {
+		listed = b.groupGrantsOf(ctx, byUser)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(b.cfg.concurrency)
 	for _, uid := range users {
 		g.Go(func() error {
 			var held []access.Grant
 			var err error
-			if held, err = b.userGroupGrants(gctx, &zendesk.User{ID: uid}); err != nil {
+			if listed != nil {
+				held = listed[uid]
+			} else if held, err = b.userGroupGrants(gctx, &zendesk.User{ID: uid}); err != nil {
 				mu.Lock()
 				single = append(single, byUser[uid]...) // Revoke explains it
 				mu.Unlock()
@@ -212,6 +221,26 @@ func (b *Backend) RevokeMany(ctx context.Context, reqs []access.RevokeRequest, p
 	})
 	b.one(ctx, r, append(single, retry...), func(i int) (access.Result, error) { return b.Revoke(ctx, reqs[i]) })
 	return r.out
+}
+
+// groupGrantsOf reads the account's group memberships (GET
+// /group_memberships) and returns those of the users of byUser, by user:
+// each user has an entry, empty if they belong to no group. It returns nil
+// if the list fails, and RevokeMany then reads user by user.
+func (b *Backend) groupGrantsOf(ctx context.Context, byUser map[int64][]int) map[int64][]access.Grant {
+	out := make(map[int64][]access.Grant, len(byUser))
+	for u := range byUser {
+		out[u] = nil
+	}
+	for m, err := range b.client.GroupMemberships.List(ctx) {
+		if err != nil {
+			return nil
+		}
+		if held, ok := out[m.UserID]; ok {
+			out[m.UserID] = append(held, b.attrs.membershipGrant(groupEID(m.GroupID), m.UserID, m.ID, false, m.Default))
+		}
+	}
+	return out
 }
 
 func failed(res zendesk.JobResult) bool {

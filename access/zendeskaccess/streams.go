@@ -227,6 +227,7 @@ func (r *syncRun) readGroupMemberships(ctx context.Context, emit func(access.Ite
 		}
 		buf = append(buf, membership{id: m.ID, user: m.UserID, of: m.GroupID, isDefault: m.Default})
 	}
+	r.b.membershipPages.Store(int64(max(1, (len(buf)+99)/100)))
 	if err := r.users.wait(ctx); err != nil {
 		return err
 	}

@@ -187,3 +187,39 @@ func TestRemediateZendeskReadPrincipals(t *testing.T) {
 		t.Errorf("%d show_many requests (%d to verify) for %d principals, want about %d", got, rep.VerifyRequests, n, want)
 	}
 }
+
+// TestRemediateZendesk10k carries out 10,000 group-membership revokes on
+// the simulator and logs the requests by endpoint (go test -run
+// TestRemediateZendesk10k -v).
+func TestRemediateZendesk10k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("10,000 revokes")
+	}
+	ctx := t.Context()
+	srv, sys, snap := zendeskSystem(t, zendesktest.AccountSpec{Seed: 5, Agents: 10_500, Admins: 20, EndUsers: 100, Groups: 30,
+		Organizations: 5, GroupMemberships: 25_000})
+	j := openJournal(t, sqldbtest.Memory)
+	st := openStore(t, sqldbtest.Memory)
+	c, err := st.Create(ctx, snap, review.CampaignSpec{ID: "big", Name: "Groups", Scope: review.Scope{ResourceTypes: []string{"group"}},
+		Fallback: []string{"auditor@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10_000
+	revokeFirst(t, c, n)
+	srv.ResetStats()
+	start := time.Now()
+	rep, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: j, Guards: provision.Guards{MaxDestructive: n, MaxTeamShare: 1}, Snapshot: snap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := srv.Stats()
+	t.Logf("%d revokes in %v: %+v", n, time.Since(start), rep)
+	t.Logf("%d requests (sync of the account: %d): %v", stats.Total, snap.Provenance().Requests, stats.Requests)
+	if rep.Done+rep.Manual != n || rep.Failed != 0 {
+		t.Errorf("report %+v", rep)
+	}
+	if jobs := stats.Requests["DELETE /api/v2/group_memberships/destroy_many"]; jobs != (rep.Done+99)/100 {
+		t.Errorf("%d jobs for %d revokes", jobs, rep.Done)
+	}
+}

@@ -280,7 +280,9 @@ type Remediation struct {
 	Error string `json:"error,omitempty"`
 	// Guard names the guard that blocked it (provision.GuardName).
 	Guard string `json:"guard,omitempty"`
-	// Attempts counts the runs of Remediate that tried it.
+	// Attempts is the try whose journal IDs the item's revokes use: 1
+	// for the first, one more after each try that failed (a journal ID
+	// is used once), 0 before any.
 	Attempts int `json:"attempts,omitempty"`
 	// Verification is the proof: the re-read of the principal's access
 	// after the change.

@@ -271,9 +271,19 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 	ids = slices.Compact(ids)
 	st := &decisionState{items: make(map[int64]*itemState, len(ids)), assign: make(map[assignKey]*assignState, len(ds))}
 	for chunk := range slices.Chunk(ids, decideChunk) {
-		in := inList(chunk)
+		// Decisions come in runs of items: a range reads faster than a
+		// list, and what it reads beyond the chunk is left out.
+		in := "IN (" + inList(chunk) + ")"
+		lo, hi := chunk[0], chunk[len(chunk)-1]
+		if hi-lo < 2*int64(len(chunk)) {
+			in = fmt.Sprintf("BETWEEN %d AND %d", lo, hi)
+		}
+		want := make(map[int64]bool, len(chunk))
+		for _, id := range chunk {
+			want[id] = true
+		}
 		rows, err := tx.QueryContext(ctx, c.s.db.Rebind(`SELECT id, reviewers, certifies, revokes, outcome, outcome_by, outcome_ms, remediation, attempt
-			FROM zgov_review_items WHERE campaign = ? AND id IN (`+in+`)`), c.pk)
+			FROM zgov_review_items WHERE campaign = ? AND id `+in), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read items: %w", err)
 		}
@@ -285,6 +295,9 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 				rows.Close()
 				return nil, fmt.Errorf("read items: %w", err)
 			}
+			if !want[id] {
+				continue
+			}
 			it.outcome, it.remediation = OutcomeState(outcome), RemediationStatus(remediation)
 			st.items[id] = it
 			st.order = append(st.order, id)
@@ -294,7 +307,7 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 			return nil, fmt.Errorf("read items: %w", err)
 		}
 		rows, err = tx.QueryContext(ctx, c.s.db.Rebind(`SELECT item_id, reviewer, active, verdict, justification, decision_seq
-			FROM zgov_review_assignments WHERE campaign = ? AND item_id IN (`+in+`)`), c.pk)
+			FROM zgov_review_assignments WHERE campaign = ? AND item_id `+in), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read assignments: %w", err)
 		}
@@ -306,6 +319,9 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 			if err := rows.Scan(&k.item, &k.reviewer, &active, &verdict, &a.justification, &a.seq); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read assignments: %w", err)
+			}
+			if !want[k.item] {
+				continue
 			}
 			a.active, a.verdict = active == 1, Verdict(verdict)
 			st.assign[k] = a

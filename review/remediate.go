@@ -9,7 +9,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/provision"
@@ -430,30 +433,46 @@ func verify(ctx context.Context, r *Remediator, items []*remItem, syncCost int64
 			settle(it, &Verification{At: at, Method: VerifyReadPrincipals}, held)
 		}
 	}
+	// Each principal's grants, a few principals at a time.
 	listed := map[string]map[string]bool{}
-	for _, it := range byList {
-		now, ok := listed[it.principal]
-		if !ok {
-			gs, err := r.System.GrantsFor(ctx, it.principal)
+	at := map[string]time.Time{}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(grantsForConcurrency)
+	for p := range listPrincipals {
+		g.Go(func() error {
+			gs, err := r.System.GrantsFor(gctx, p)
 			if err != nil && !errors.Is(err, access.ErrUnknownPrincipal) {
-				return method, err
+				return err
 			}
-			now = make(map[string]bool, len(gs))
+			now := make(map[string]bool, len(gs))
 			for _, g := range gs {
 				now[g.ID()] = true
 			}
-			listed[it.principal] = now
-		}
+			mu.Lock()
+			defer mu.Unlock()
+			listed[p], at[p] = now, clock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return method, err
+	}
+	for _, it := range byList {
 		var held []string
 		for _, g := range it.grants {
-			if now[g.ID] {
+			if listed[it.principal][g.ID] {
 				held = append(held, g.ID)
 			}
 		}
-		settle(it, &Verification{At: clock(), Method: VerifyGrantsFor}, held)
+		settle(it, &Verification{At: at[it.principal], Method: VerifyGrantsFor}, held)
 	}
 	return method, nil
 }
+
+// grantsForConcurrency bounds the principals whose grants verify reads at
+// once.
+const grantsForConcurrency = 8
 
 // settle sets an item's status from its re-read: done if no revoked grant
 // is held, failed otherwise.

@@ -146,24 +146,21 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 		if err := hist.close(); err != nil {
 			return err
 		}
-		upA, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_assignments SET verdict = ?, justification = ?, decided_ms = ?, decision_seq = ?
-			WHERE campaign = ? AND item_id = ? AND reviewer = ?`))
-		if err != nil {
-			return err
-		}
-		defer upA.Close()
+		upA := newBulkUpdater(ctx, tx, c.s.db, c.pk, "zgov_review_assignments",
+			[]string{"item_id", "reviewer", "verdict", "justification", "decided_ms", "decision_seq"},
+			[]bool{true, false, false, false, true, true}, 2)
 		for _, k := range order {
 			a := st.assign[k]
-			if _, err := upA.ExecContext(ctx, string(a.verdict), a.justification, ms, a.seq, c.pk, k.item, k.reviewer); err != nil {
+			if err := upA.add(k.item, k.reviewer, string(a.verdict), a.justification, ms, a.seq); err != nil {
 				return err
 			}
 		}
-		upI, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET certifies = ?, revokes = ?, outcome = ?, outcome_by = ?, outcome_ms = ?, remediation = ?
-			WHERE campaign = ? AND id = ?`))
-		if err != nil {
+		if err := upA.close(); err != nil {
 			return err
 		}
-		defer upI.Close()
+		upI := newBulkUpdater(ctx, tx, c.s.db, c.pk, "zgov_review_items",
+			[]string{"id", "certifies", "revokes", "outcome", "outcome_by", "outcome_ms", "remediation"},
+			[]bool{true, true, true, false, false, true, false}, 1)
 		for _, id := range st.order {
 			it := st.items[id]
 			if !it.touched {
@@ -180,9 +177,12 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 			if out == Revoked {
 				revoked = append(revoked, id)
 			}
-			if _, err := upI.ExecContext(ctx, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.pk, id); err != nil {
+			if err := upI.add(id, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation)); err != nil {
 				return err
 			}
+		}
+		if err := upI.close(); err != nil {
+			return err
 		}
 		return nil
 	})

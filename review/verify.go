@@ -168,4 +168,3 @@ func settle(it *remItem, v *Verification, held []string) {
 	}
 	it.detail.Verification = v
 }
-

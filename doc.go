@@ -26,6 +26,11 @@
 //     tamper-evident journal (in memory, or in a SQLite file or a PostgreSQL
 //     database that outlives the process), day-one access by policy, plan
 //     and apply, and time-bound grants that a worker revokes at expiry.
+//   - [github.com/zgov-io/zgov/review]: user access review campaigns over a
+//     snapshot (population evidence, scope, reviewers by rule with no
+//     self-review, durable decisions with their history), revokes carried
+//     out through provision and verified by re-reading Zendesk, drift, and
+//     the evidence an auditor tests, in the same database.
 //
 // A short tour, against the simulator's demo account (the package Example
 // runs exactly this): take a snapshot, add agent 10000000003 to the Billing

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -246,3 +247,4 @@ func TestCreateAccountUnknownOutcome(t *testing.T) {
 		t.Errorf("%d accounts for once@example.com, want 1", count)
 	}
 }
+

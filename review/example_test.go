@@ -1,0 +1,126 @@
+package review_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/access/zendeskaccess"
+	"github.com/zgov-io/zgov/provision"
+	"github.com/zgov-io/zgov/review"
+	"github.com/zgov-io/zgov/zendesk"
+	"github.com/zgov-io/zgov/zendesk/zendesktest"
+)
+
+// A review of group memberships on a Zendesk account (the simulator's demo
+// account): the campaign is created from a snapshot, the reviewer revokes
+// one membership and certifies the rest, and Close carries the revoke out
+// through provision and verifies it by re-reading Zendesk.
+func Example() {
+	ctx := context.Background()
+	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	cr := srv.Credentials()
+	client, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL), zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken))
+	if err != nil {
+		log.Fatal(err)
+	}
+	backend, err := zendeskaccess.New(client, zendeskaccess.WithAccountOwner(srv.OwnerID()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	sys, err := access.NewSystem(backend)
+	if err != nil {
+		log.Fatal(err)
+	}
+	snap, err := sys.Sync(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// One database holds provision's journal and the campaigns.
+	dir, err := os.MkdirTemp("", "zgov-review")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	dsn := "sqlite:" + filepath.ToSlash(filepath.Join(dir, "zgov.db"))
+	ps, err := provision.OpenStore(ctx, dsn)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ps.Close()
+	journal, err := provision.NewJournal(ps.Journal())
+	if err != nil {
+		log.Fatal(err)
+	}
+	st, err := review.Open(ctx, dsn, review.WithRemediator(&review.Remediator{System: sys, Journal: journal, Who: "svc:review"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+
+	c, err := st.Create(ctx, snap, review.CampaignSpec{
+		ID: "2026-q1-groups", Name: "Group memberships, Q1 2026", CreatedBy: "auditor@example.com",
+		Scope:     review.Scope{ResourceTypes: []string{"group"}},
+		Reviewers: []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: []string{"lead@example.com"}}},
+		Default:   review.DefaultKeep,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d items; population evidence: snapshot hash recorded %v\n", info.Population.Items, info.Population.SnapshotHash == snap.Hash())
+
+	// The reviewer's queue: revoke the first agent's membership, certify
+	// the rest.
+	var ds []review.Decision
+	var revoked int64
+	for it, err := range c.Items(ctx, &review.ItemFilter{Reviewer: "lead@example.com"}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		d := review.Decision{ItemID: it.ID, Reviewer: "lead@example.com", Verdict: review.Certify}
+		if revoked == 0 && it.Principal.Role == "agent" {
+			d.Verdict, d.Justification = review.Revoke, "no longer in this team"
+			revoked = it.ID
+		}
+		ds = append(ds, d)
+	}
+	if err := c.DecideMany(ctx, ds); err != nil {
+		log.Fatal(err)
+	}
+	// Nobody decides on an item that is not theirs.
+	err = c.Decide(ctx, review.Decision{ItemID: 1, Reviewer: "someone@example.com", Verdict: review.Certify})
+	var de *review.DecisionError
+	if errors.As(err, &de) && errors.Is(err, review.ErrNotReviewer) {
+		fmt.Printf("decision %d refused: not a reviewer of item %d\n", de.Index, de.ItemID)
+	}
+
+	rep, err := c.Close(ctx, "auditor@example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("closed: %d revoke carried out and verified (%s)\n", rep.Remediation.Done, rep.Remediation.Verify)
+	it, err := c.Item(ctx, revoked)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("item %d: %s, remediation %s, verified %v, journal %s\n", it.ID, it.Outcome.State, it.Remediation.Status,
+		it.Remediation.Verification.Verified, it.Grants[0].Remediation.JournalID)
+	// Output:
+	// 14 items; population evidence: snapshot hash recorded true
+	// decision 0 refused: not a reviewer of item 1
+	// closed: 1 revoke carried out and verified (grants_for)
+	// item 2: revoked, remediation done, verified true, journal review/2026-q1-groups/2
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -247,4 +246,3 @@ func TestCreateAccountUnknownOutcome(t *testing.T) {
 		t.Errorf("%d accounts for once@example.com, want 1", count)
 	}
 }
-

@@ -357,7 +357,9 @@ func (b *bench) extendAll(ctx context.Context, tb *provision.TimeBound, ids []st
 }
 
 // waitEnded waits until none of ids is open, or until deadline, and returns the grants.
-func (b *bench) waitEnded(ctx context.Context, tb *provision.TimeBound, ids []string, deadline time.Time, phase string) ([]provision.TimeBoundGrant, error) {
+//
+// Every 10 s it reports how many are open, by state, and what more returns.
+func (b *bench) waitEnded(ctx context.Context, tb *provision.TimeBound, ids []string, deadline time.Time, phase string, more func() string) ([]provision.TimeBoundGrant, error) {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
@@ -370,9 +372,11 @@ func (b *bench) waitEnded(ctx context.Context, tb *provision.TimeBound, ids []st
 		}
 		var mine []provision.TimeBoundGrant
 		open := 0
+		byState := map[provision.TimeBoundState]int{}
 		for _, g := range all {
 			if want[g.ID] {
 				mine = append(mine, g)
+				byState[g.State]++
 				if slices.Contains(openStates, g.State) {
 					open++
 				}
@@ -384,8 +388,12 @@ func (b *bench) waitEnded(ctx context.Context, tb *provision.TimeBound, ids []st
 			}
 			return mine, nil
 		}
-		if time.Since(lastReport) >= 5*time.Second {
-			b.logf("%s: %d/%d grants open", phase, open, len(ids))
+		if time.Since(lastReport) >= 10*time.Second {
+			var parts []string
+			for _, st := range []provision.TimeBoundState{provision.TimeBoundActive, provision.TimeBoundEnding, provision.TimeBoundEnded, provision.TimeBoundFailed} {
+				parts = append(parts, fmt.Sprintf("%d %s", byState[st], st))
+			}
+			b.logf("%s: %d/%d open (%s)%s", phase, open, len(ids), strings.Join(parts, ", "), more())
 			lastReport = time.Now()
 		}
 		select {
@@ -440,4 +448,53 @@ func quantile(sorted []time.Duration, q float64) float64 {
 	}
 	k := min(max(int(math.Ceil(q*float64(len(sorted))))-1, 0), len(sorted)-1)
 	return sorted[k].Seconds()
+}
+
+// simulatorProgress returns what srv has received so far, for waitEnded's reports.
+func simulatorProgress(srv *zendesktest.Server) func() string {
+	return func() string {
+		st := srv.Stats()
+		return fmt.Sprintf("; the simulator: %d requests, %d throttled", st.Total, st.Throttled)
+	}
+}
+
+// expiryJobs counts the expiry jobs River ran in a phase, for the report: how many
+// jobs (one per expiry second, and one per sweep that found grants past their expiry)
+// and how many of their attempts ended in an error (a timeout, a failed revoke) and
+// were retried or given up. It reads River's table directly: diagnostics, not API.
+type expiryJobs struct {
+	Jobs   int `json:"jobs"`
+	Errors int `json:"errors"`
+}
+
+// expireKind is the River kind of provision's expiry jobs.
+const expireKind = "zgov_timebound_expire"
+
+// lastJobID returns the highest River job id, so that a phase counts only its own.
+func (b *bench) lastJobID(ctx context.Context) (int64, error) {
+	db, err := sqldb.Open(ctx, b.dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var id int64
+	err = db.SQL.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM river_job`).Scan(&id)
+	return id, err
+}
+
+// countExpiryJobs counts the expiry jobs after the job id since that ran. An attempt
+// errored unless it is the one that completed the job or is running still.
+func (b *bench) countExpiryJobs(ctx context.Context, since int64) (expiryJobs, error) {
+	db, err := sqldb.Open(ctx, b.dsn)
+	if err != nil {
+		return expiryJobs{}, err
+	}
+	defer db.Close()
+	var n expiryJobs
+	var attempts, ok int
+	err = db.SQL.QueryRowContext(ctx, db.Rebind(`SELECT COUNT(*), COALESCE(SUM(attempt), 0),
+		COALESCE(SUM(CASE WHEN state IN ('completed', 'running') THEN 1 ELSE 0 END), 0)
+		FROM river_job WHERE kind = ? AND id > ? AND attempt > 0`), expireKind, since).Scan(&n.Jobs, &attempts, &ok)
+	n.Errors = attempts - ok
+	return n, err
 }

@@ -21,6 +21,7 @@ type latencyRun struct {
 	stillHeld   int // memberships the simulator holds after the phase
 	requests    int // requests the simulator received from the extensions on
 	deadline    time.Duration
+	jobs        expiryJobs
 }
 
 // latency runs phase 1: grants expiring over -spread, with a rate limit no run reaches.
@@ -63,6 +64,10 @@ func (b *bench) latency(ctx context.Context) (*latencyRun, error) {
 		return nil, err
 	}
 	srv.ResetStats()
+	since, err := b.lastJobID(ctx)
+	if err != nil {
+		return nil, errors.Join(err, w.stop())
+	}
 	start = time.Now()
 	r.first = start.Add(p.lead)
 	until := func(i int) time.Time {
@@ -87,13 +92,16 @@ func (b *bench) latency(ctx context.Context) (*latencyRun, error) {
 	if r.deadline == 0 {
 		r.deadline = 2 * time.Minute
 	}
-	gs, err := b.waitEnded(ctx, tb, ids, r.last.Add(r.deadline), "latency")
+	gs, err := b.waitEnded(ctx, tb, ids, r.last.Add(r.deadline), "latency", simulatorProgress(srv))
 	if err := errors.Join(err, w.stop()); err != nil {
 		return nil, err
 	}
 	r.out = outcomeOf(gs)
 	r.stillHeld = a.held(srv)
 	r.requests = len(srv.RequestLog())
+	if r.jobs, err = b.countExpiryJobs(ctx, since); err != nil {
+		return nil, err
+	}
 	b.logf("latency: %d ended, %d failed, %d open; p50 %.3fs, p99 %.3fs, max %.3fs",
 		r.out.ended, r.out.failed, r.out.unfinished, quantile(r.out.latencies, 0.5), quantile(r.out.latencies, 0.99), quantile(r.out.latencies, 1))
 	return r, nil
@@ -117,4 +125,5 @@ func (r *latencyRun) fill(s *result) {
 	s.Requests = r.requests
 	s.ExtendS = measure.Round(r.extendTime.Seconds())
 	s.LateExtends = r.lateExtends
+	s.ExpiryJobs = r.jobs
 }

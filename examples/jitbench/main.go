@@ -181,19 +181,20 @@ type result struct {
 	DB      string `json:"db"` // "sqlite" or "postgres"
 
 	// Phase 1: latency from expiry to revoke, with a generous rate limit.
-	Latency     bool    `json:"latency"` // phase 1 ran
-	SpreadS     float64 `json:"spread_s"`
-	P50S        float64 `json:"p50_s"`
-	P99S        float64 `json:"p99_s"`
-	MaxS        float64 `json:"max_s"`
-	LateOver5s  int     `json:"late_over_5s"`
-	P99Under5s  bool    `json:"p99_under_5s"`
-	Failed      int     `json:"failed"`     // failed, or not ended by the timeout
-	Unfinished  int     `json:"unfinished"` // of Failed, those not ended by the timeout
-	StillHeld   int     `json:"still_held"` // memberships the simulator still holds after the phase
-	Requests    int     `json:"requests"`   // requests the simulator received from the expiry on
-	ExtendS     float64 `json:"extend_s"`   // how long the extensions took
-	LateExtends int     `json:"late_extends"`
+	Latency     bool       `json:"latency"` // phase 1 ran
+	SpreadS     float64    `json:"spread_s"`
+	P50S        float64    `json:"p50_s"`
+	P99S        float64    `json:"p99_s"`
+	MaxS        float64    `json:"max_s"`
+	LateOver5s  int        `json:"late_over_5s"`
+	P99Under5s  bool       `json:"p99_under_5s"`
+	Failed      int        `json:"failed"`     // failed, or not ended by the timeout
+	Unfinished  int        `json:"unfinished"` // of Failed, those not ended by the timeout
+	StillHeld   int        `json:"still_held"` // memberships the simulator still holds after the phase
+	Requests    int        `json:"requests"`   // requests the simulator received from the expiry on
+	ExtendS     float64    `json:"extend_s"`   // how long the extensions took
+	LateExtends int        `json:"late_extends"`
+	ExpiryJobs  expiryJobs `json:"expiry_jobs"`
 
 	Phase2 *throughput `json:"phase2,omitempty"`
 }
@@ -219,6 +220,7 @@ type throughput struct {
 	RateBound         bool           `json:"rate_bound"`     // pacing_floor_s is at least 80% of wall_s
 	P50S              float64        `json:"p50_s"`
 	MaxS              float64        `json:"max_s"`
+	ExpiryJobs        expiryJobs     `json:"expiry_jobs"`
 	Endpoints         map[string]int `json:"endpoints"`
 }
 

@@ -25,6 +25,7 @@ func writeReport(out io.Writer, p params, b *bench, r result, lat *latencyRun, t
 		fmt.Fprintf(tw, "ended over 5s late\t%d\n", r.LateOver5s)
 		fmt.Fprintf(tw, "target (p99 < 5s)\t%s\n", met(r.P99Under5s))
 		fmt.Fprintf(tw, "requests\t%d, from the extensions on\n", r.Requests)
+		fmt.Fprintf(tw, "expiry jobs\t%d, %d attempts of them ended in an error and were retried (-v logs why)\n", r.ExpiryJobs.Jobs, r.ExpiryJobs.Errors)
 		fmt.Fprintf(tw, "still held\t%d memberships after the phase\n", r.StillHeld)
 		for _, e := range lat.out.errs {
 			fmt.Fprintf(tw, "error\t%s\n", e)
@@ -40,16 +41,22 @@ func writeReport(out io.Writer, p params, b *bench, r result, lat *latencyRun, t
 		}
 		fmt.Fprintf(out, "Phase 2, throughput: %d %s grants expiring in one second, %d requests a minute (%s)\n", s.Grants, s.Entitlement, s.LimitRPM, how)
 		fmt.Fprintf(tw, "ended\t%d (%d failed, %d not ended %v after the expiry)\n", s.Revokes, s.Failed-s.Unfinished, s.Unfinished, tp.deadline.Round(time.Second))
-		fmt.Fprintf(tw, "expiry to last revoke\t%.1fs (p50 %.1fs)\n", s.WallS, s.P50S)
+		if s.Revokes > 0 {
+			fmt.Fprintf(tw, "expiry to last revoke\t%.1fs (p50 %.1fs)\n", s.WallS, s.P50S)
+		} else {
+			fmt.Fprintf(tw, "expiry to last request\t%.1fs, and no grant ended\n", s.WallS)
+		}
 		fmt.Fprintf(tw, "revokes a minute\t%.1f\n", s.RevokesPerMin)
 		fmt.Fprintf(tw, "requests\t%d (%.2f a revoke), %.1f a minute, at most %d in any 60s; limit %d a minute\n",
 			s.Requests, s.RequestsPerRevoke, s.RequestsPerMin, s.PeakRequests60s, s.LimitRPM)
 		fmt.Fprintf(tw, "throttled (429)\t%d\n", s.Throttled)
-		bound := fmt.Sprintf("no: pacing at the limit accounts for %.1fs of the %.1fs", s.PacingFloorS, s.WallS)
+		bound := "no"
 		if s.RateBound {
-			bound = fmt.Sprintf("yes: pacing at the limit accounts for %.1fs of the %.1fs", s.PacingFloorS, s.WallS)
+			bound = "yes"
 		}
+		bound += fmt.Sprintf(": sending the requests at the limit takes at least %.1fs of the %.1fs", s.PacingFloorS, s.WallS)
 		fmt.Fprintf(tw, "rate-bound\t%s\n", bound)
+		fmt.Fprintf(tw, "expiry jobs\t%d, %d attempts of them ended in an error and were retried (-v logs why)\n", s.ExpiryJobs.Jobs, s.ExpiryJobs.Errors)
 		fmt.Fprintf(tw, "still held\t%d memberships after the phase\n", s.StillHeld)
 		for _, e := range tp.out.errs {
 			fmt.Fprintf(tw, "error\t%s\n", e)

@@ -21,6 +21,7 @@ type throughputRun struct {
 	log       []zendesktest.RequestRecord // the rate-limited simulator's, from the extensions on
 	stats     zendesktest.Stats
 	deadline  time.Duration
+	jobs      expiryJobs
 }
 
 // requestsPerRevoke is about what one revoke costs, for the default deadline: a read
@@ -98,6 +99,10 @@ func (b *bench) throughput(ctx context.Context) (*throughputRun, error) {
 		return nil, err
 	}
 	srv.ResetStats()
+	since, err := b.lastJobID(ctx)
+	if err != nil {
+		return nil, errors.Join(err, w.stop())
+	}
 	r.expiry = time.Now().Add(p.lead).Truncate(time.Second)
 	start := time.Now()
 	late, err := b.extendAll(ctx, tb, ids, func(int) time.Time { return r.expiry })
@@ -115,7 +120,7 @@ func (b *bench) throughput(ctx context.Context) (*throughputRun, error) {
 		r.deadline = 3*time.Minute + time.Duration(3*minutes*float64(time.Minute))
 	}
 	b.logf("throughput: waiting up to %v after the expiry", r.deadline.Round(time.Second))
-	gs, err := b.waitEnded(ctx, tb, ids, r.expiry.Add(r.deadline), "throughput")
+	gs, err := b.waitEnded(ctx, tb, ids, r.expiry.Add(r.deadline), "throughput", simulatorProgress(srv))
 	if err := errors.Join(err, w.stop()); err != nil {
 		return nil, err
 	}
@@ -123,6 +128,9 @@ func (b *bench) throughput(ctx context.Context) (*throughputRun, error) {
 	r.stillHeld = a.held(srv)
 	r.log = srv.RequestLog()
 	r.stats = srv.Stats()
+	if r.jobs, err = b.countExpiryJobs(ctx, since); err != nil {
+		return nil, err
+	}
 	s := r.summary()
 	b.logf("throughput: %d ended, %d failed, %d open in %.1fs: %.1f revokes/min, %.1f requests/min (limit %d), %d throttled",
 		r.out.ended, r.out.failed, r.out.unfinished, s.WallS, s.RevokesPerMin, s.RequestsPerMin, p.rpm, s.Throttled)
@@ -134,7 +142,7 @@ func (r *throughputRun) summary() *throughput {
 	s := &throughput{Entitlement: r.p.entitlement, Bulk: r.p.entitlement == entGroup, Grants: r.p.grants,
 		Revokes: r.out.ended, Failed: r.out.failed + r.out.unfinished, Unfinished: r.out.unfinished,
 		StillHeld: r.stillHeld, Requests: len(r.log), LimitRPM: r.p.rpm, Throttled: r.stats.Throttled,
-		Endpoints: r.stats.Requests}
+		Endpoints: r.stats.Requests, ExpiryJobs: r.jobs}
 	end := r.out.lastEnd
 	for _, rec := range r.log {
 		if rec.Time.After(end) {

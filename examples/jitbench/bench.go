@@ -153,20 +153,40 @@ func newSimulator(rpm int) (*zendesktest.Server, error) {
 	return zendesktest.NewServer(zendesktest.WithRateLimit(rpm), zendesktest.WithRequestLog(requestLogSize))
 }
 
-// newSystem returns a System over the Zendesk backend on a client of its own that paces
-// itself at rpm requests a minute.
-func newSystem(srv *zendesktest.Server, rpm int) (*access.System, error) {
+// newClient returns a client of srv that paces itself at rpm requests a minute.
+func newClient(srv *zendesktest.Server, rpm int) (*zendesk.Client, error) {
 	cr := srv.Credentials()
-	c, err := zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL), zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken),
+	return zendesk.NewClient(cr.Subdomain, zendesk.WithBaseURL(srv.URL), zendesk.WithAPIToken(cr.AdminEmail, cr.APIToken),
 		zendesk.WithRateLimit(rpm))
-	if err != nil {
-		return nil, err
-	}
+}
+
+// newSystem returns a System over the Zendesk backend on c.
+func newSystem(c *zendesk.Client) (*access.System, error) {
 	be, err := zendeskaccess.New(c)
 	if err != nil {
 		return nil, err
 	}
 	return access.NewSystem(be)
+}
+
+// workerSystems returns the function that makes each worker's System: all on one
+// client of srv pacing at rpm (-clients one), or each on a client of its own
+// (-clients each).
+func (b *bench) workerSystems(srv *zendesktest.Server, rpm int) (func() (*access.System, error), error) {
+	if b.p.clients == clientsEach {
+		return func() (*access.System, error) {
+			c, err := newClient(srv, rpm)
+			if err != nil {
+				return nil, err
+			}
+			return newSystem(c)
+		}, nil
+	}
+	c, err := newClient(srv, rpm)
+	if err != nil {
+		return nil, err
+	}
+	return func() (*access.System, error) { return newSystem(c) }, nil
 }
 
 // account is who is granted what in a simulator.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/internal/measure"
 )
 
@@ -38,7 +37,11 @@ func (b *bench) latency(ctx context.Context) (*latencyRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys, err := newSystem(srv, generousRPM)
+	c, err := newClient(srv, generousRPM)
+	if err != nil {
+		return nil, err
+	}
+	sys, err := newSystem(c)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +62,11 @@ func (b *bench) latency(ctx context.Context) (*latencyRun, error) {
 	r.grantTime = time.Since(start)
 	b.logf("latency: granted %d in %v; starting %d workers", len(ids), r.grantTime.Round(time.Millisecond), p.workers)
 
-	w, err := b.startWorkers(ctx, func() (*access.System, error) { return newSystem(srv, generousRPM) })
+	systems, err := b.workerSystems(srv, generousRPM)
+	if err != nil {
+		return nil, err
+	}
+	w, err := b.startWorkers(ctx, systems)
 	if err != nil {
 		return nil, err
 	}

@@ -11,9 +11,14 @@
 // # The workers
 //
 // -workers K runs K workers in this process: K loops of TimeBound.Run, each over a
-// Store of its own (its own connection pool to the database) and a Zendesk client of
-// its own, as K worker processes sharing one database would have. The grants are made
-// and extended through one more TimeBound, which does not Run.
+// Store of its own (its own connection pool to the database), as K worker processes
+// sharing one database would have. With -clients one (the default) they send through
+// one Zendesk client, so one rate limiter paces them all, as one process would, or
+// several processes that plug a shared limiter in (zendesk.WithLimiter); with -clients
+// each every worker has a client of its own that paces itself at -rpm, as worker
+// processes without a shared limiter would: two expiry jobs at once then send twice the
+// limit. The grants are made and extended through one more TimeBound, which does not
+// Run.
 //
 // # Phase 1: latency
 //
@@ -86,8 +91,15 @@ type params struct {
 	entitlement string // of phase 2: "group" or "organization"
 	phases      string // "all", "latency" or "throughput"
 	timeout     time.Duration
+	clients     string // "one" or "each"
 	verbose     bool
 }
+
+// How the workers reach Zendesk (-clients).
+const (
+	clientsOne  = "one"
+	clientsEach = "each"
+)
 
 // The entitlements phase 2 can expire.
 const (
@@ -132,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (params, error) {
 	fs.StringVar(&p.entitlement, "entitlement", entGroup, "phase 2: what is granted and expires: group (bulk revokes) or organization (one at a time)")
 	fs.StringVar(&p.phases, "phases", "all", "which phases to run: all, latency or throughput")
 	fs.DurationVar(&p.timeout, "timeout", 0, "how long each phase waits for its grants to end (default: from the size and the rate limit)")
+	fs.StringVar(&p.clients, "clients", clientsOne, "one: the workers share one Zendesk client and its rate limiter; each: every worker has a client of its own, pacing itself at -rpm (as worker processes without a shared limiter)")
 	fs.BoolVar(&p.verbose, "v", false, "log the workers (and River) on stderr")
 	if err := fs.Parse(args); err != nil {
 		return p, err // the flag package has printed it, with the usage
@@ -164,6 +177,8 @@ func (p params) validate() error {
 		return fmt.Errorf("-timeout %v is negative", p.timeout)
 	case p.entitlement != entGroup && p.entitlement != entOrganization:
 		return fmt.Errorf("-entitlement %q: want group or organization", p.entitlement)
+	case p.clients != clientsOne && p.clients != clientsEach:
+		return fmt.Errorf("-clients %q: want one or each", p.clients)
 	case p.phases != "all" && p.phases != "latency" && p.phases != "throughput":
 		return fmt.Errorf("-phases %q: want all, latency or throughput", p.phases)
 	}
@@ -178,7 +193,8 @@ func (p params) validate() error {
 type result struct {
 	Grants  int    `json:"grants"`
 	Workers int    `json:"workers"`
-	DB      string `json:"db"` // "sqlite" or "postgres"
+	Clients string `json:"clients"` // "one" or "each"
+	DB      string `json:"db"`      // "sqlite" or "postgres"
 
 	// Phase 1: latency from expiry to revoke, with a generous rate limit.
 	Latency     bool       `json:"latency"` // phase 1 ran
@@ -237,7 +253,7 @@ func run(ctx context.Context, out, progress io.Writer, p params) error {
 	}
 	defer b.close()
 
-	r := result{Grants: p.grants, Workers: p.workers, DB: b.dialect}
+	r := result{Grants: p.grants, Workers: p.workers, Clients: p.clients, DB: b.dialect}
 	var lat *latencyRun
 	if p.phases != "throughput" {
 		if lat, err = b.latency(ctx); err != nil {

@@ -86,6 +86,7 @@ func TestJitbenchRefusesBadFlags(t *testing.T) {
 		{[]string{"-timeout", "-1s"}, "-timeout -1s is negative"},
 		{[]string{"-entitlement", "role"}, `-entitlement "role"`},
 		{[]string{"-phases", "both"}, `-phases "both"`},
+		{[]string{"-clients", "two"}, `-clients "two"`},
 		{[]string{"-db", "mysql://x"}, "-db: want sqlite:<file> or a postgres:// URL"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"-no-such-flag"}, "flag provided but not defined"},

@@ -13,7 +13,11 @@ import (
 func writeReport(out io.Writer, p params, b *bench, r result, lat *latencyRun, tp *throughputRun) {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "database\t%s (%s)\n", b.dialect, b.shown)
-	fmt.Fprintf(tw, "workers\t%d TimeBound.Run loops in this process, each with its own Store and Zendesk client\n", p.workers)
+	clients := "sharing one Zendesk client and its rate limiter"
+	if p.clients == clientsEach {
+		clients = "each with a Zendesk client of its own"
+	}
+	fmt.Fprintf(tw, "workers\t%d TimeBound.Run loops in this process, each with its own Store, %s\n", p.workers, clients)
 	tw.Flush()
 	if lat != nil {
 		fmt.Fprintln(out)

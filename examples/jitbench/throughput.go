@@ -7,7 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/internal/measure"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
@@ -64,7 +63,11 @@ func (b *bench) throughput(ctx context.Context) (*throughputRun, error) {
 	if a.eid != ta.eid || !slices.Equal(a.userIDs, ta.userIDs) {
 		return nil, fmt.Errorf("the two simulators gave the users or the %s different ids", p.entitlement)
 	}
-	sys, err := newSystem(twin, generousRPM)
+	c, err := newClient(twin, generousRPM)
+	if err != nil {
+		return nil, err
+	}
+	sys, err := newSystem(c)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +97,11 @@ func (b *bench) throughput(ctx context.Context) (*throughputRun, error) {
 		return nil, fmt.Errorf("the rate-limited simulator holds %d memberships after the set-up, want %d", held, p.grants)
 	}
 
-	w, err := b.startWorkers(ctx, func() (*access.System, error) { return newSystem(srv, p.rpm) })
+	systems, err := b.workerSystems(srv, p.rpm)
+	if err != nil {
+		return nil, err
+	}
+	w, err := b.startWorkers(ctx, systems)
 	if err != nil {
 		return nil, err
 	}

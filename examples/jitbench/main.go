@@ -29,7 +29,9 @@
 // distort the expiries. The workers run from before the extensions until every grant
 // has ended. latency = EndedAt - ExpiresAt of each grant; the summary gives its p50,
 // p99 and max in seconds, how many grants ended more than 5 s late (the target is a p99
-// under 5 s), and how many failed or did not end by -timeout.
+// under 5 s), and how many failed or did not end by -timeout. provision ends the grants
+// expiring in one second together, at the end of that second, so up to 1 s of each
+// latency is by design.
 //
 // # Phase 2: throughput at the rate limit
 //
@@ -44,6 +46,12 @@
 // allows for the requests sent: (requests - the client's burst of min(limit/20, 25)) /
 // (limit/60). rate_bound says whether the rate limit was the bottleneck: the pacing
 // floor is at least 80% of the time from the expiry to the last revoke.
+//
+// Both phases report still_held, the memberships the simulator holds after the phase
+// (0 when every revoke took effect), and expiry_jobs: the expiry jobs River ran (one per
+// expiry second, one per sweep that found grants past their expiry and not held by a
+// job) and how many of their attempts ended in an error and were retried, read from
+// River's table as a diagnostic. -v logs the workers and River, errors included.
 //
 // The grants of phase 2 are made against a second simulator without a rate limit,
 // holding the same users and group under the same ids, and the memberships they made

@@ -42,9 +42,12 @@
 // summary gives the revokes a minute (grants ended over the time from the expiry to the
 // last revoke), the requests a minute the simulator received over that time (from its
 // request log), the most it received in any 60 s, the limit, and the 429s it sent
-// (throttled; the target is 0). pacing_floor_s is the least time the clients' pacing
-// allows for the requests sent: (requests - the client's burst of min(limit/20, 25)) /
-// (limit/60). rate_bound says whether the rate limit was the bottleneck: the pacing
+// (throttled; the target is 0). over_limit says whether some 60 s held more requests
+// than the limit and one client's burst of min(limit/20, 25): the simulator's budget
+// starts full, so it may let that pass without a 429, but it is more than the account
+// allows. pacing_floor_s is the least time one client's pacing allows for the requests
+// sent: (requests - its burst) / (limit/60) (with -clients each, clients sending at
+// once beat it). rate_bound says whether the rate limit was the bottleneck: the pacing
 // floor is at least 80% of the time from the expiry to the last revoke.
 //
 // Both phases report still_held, the memberships the simulator holds after the phase
@@ -70,8 +73,9 @@
 // password redacted.
 //
 // Negative or zero sizes, rates and durations where they make no sense are refused
-// with exit status 2. A run in which a grant failed or did not end, or the simulator
-// answered 429, exits with status 1 after its report. Progress goes to stderr, the
+// with exit status 2. A run in which a grant failed or did not end, the simulator
+// answered 429, or the workers sent over the limit (over_limit) exits with status 1
+// after its report. Progress goes to stderr, the
 // report to stdout; the last line of the report is one JSON object, for scripts.
 package main
 
@@ -237,6 +241,7 @@ type throughput struct {
 	Requests          int            `json:"requests"`
 	RequestsPerMin    float64        `json:"requests_per_min"`
 	PeakRequests60s   int            `json:"peak_requests_60s"`
+	OverLimit         bool           `json:"over_limit"` // peak_requests_60s is over the limit and a client's burst
 	RequestsPerRevoke float64        `json:"requests_per_revoke"`
 	LimitRPM          int            `json:"limit_rpm"`
 	Throttled         int            `json:"throttled"`
@@ -307,6 +312,9 @@ func verdict(r result) error {
 		}
 		if t.Throttled > 0 {
 			bad = append(bad, fmt.Sprintf("phase 2: the simulator answered 429 %d times", t.Throttled))
+		}
+		if t.OverLimit {
+			bad = append(bad, fmt.Sprintf("phase 2: the workers sent %d requests in 60 s, over the limit of %d", t.PeakRequests60s, t.LimitRPM))
 		}
 	}
 	if len(bad) > 0 {

@@ -59,7 +59,7 @@ func TestJitbenchEndsWithJSON(t *testing.T) {
 			if p2 == nil {
 				t.Fatalf("no phase 2 in %s", last)
 			}
-			if p2.Failed != 0 || p2.Throttled != 0 || p2.Revokes != 20 || p2.StillHeld != 0 || !p2.Bulk || p2.LimitRPM != 1200 {
+			if p2.Failed != 0 || p2.Throttled != 0 || p2.OverLimit || p2.Revokes != 20 || p2.StillHeld != 0 || !p2.Bulk || p2.LimitRPM != 1200 {
 				t.Errorf("phase 2: %+v; want 20 revokes in bulk, none failed, held or throttled, limit 1200", *p2)
 			}
 			if p2.Requests == 0 || p2.RevokesPerMin <= 0 {

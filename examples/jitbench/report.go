@@ -54,6 +54,9 @@ func writeReport(out io.Writer, p params, b *bench, r result, lat *latencyRun, t
 		fmt.Fprintf(tw, "requests\t%d (%.2f a revoke), %.1f a minute, at most %d in any 60s; limit %d a minute\n",
 			s.Requests, s.RequestsPerRevoke, s.RequestsPerMin, s.PeakRequests60s, s.LimitRPM)
 		fmt.Fprintf(tw, "throttled (429)\t%d\n", s.Throttled)
+		if s.OverLimit {
+			fmt.Fprintf(tw, "over the limit\tyes: %d requests in 60s, more than the limit of %d and one client's burst\n", s.PeakRequests60s, s.LimitRPM)
+		}
 		bound := "no"
 		if s.RateBound {
 			bound = "yes"

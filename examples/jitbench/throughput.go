@@ -162,6 +162,7 @@ func (r *throughputRun) summary() *throughput {
 		s.RequestsPerMin = measure.Round(float64(len(r.log)) / wall.Minutes())
 	}
 	s.PeakRequests60s = peakIn(r.log, time.Minute)
+	s.OverLimit = s.PeakRequests60s > r.p.rpm+clientBurst(r.p.rpm)
 	if r.out.ended > 0 {
 		s.RequestsPerRevoke = measure.Round(float64(len(r.log)) / float64(r.out.ended))
 	}

@@ -197,11 +197,15 @@ const (
 	// River makes scheduled jobs available every 5 s, and the job waits
 	// out the rest, so that it runs at the expiry, not up to 5 s after.
 	expiryLead = 5 * time.Second
-	// expiryTimeout bounds one run of an expiry job.
-	expiryTimeout = 2 * time.Minute
-	// claimLease is how long an expiry job's claim on a grant holds: past
-	// it, the sweep gives the grant to another job (its job died).
-	claimLease = expiryTimeout + time.Minute
+	// expiryTimeout bounds one run of an expiry job; a job cut short is
+	// retried, and goes on with the grants it claimed.
+	expiryTimeout = 30 * time.Minute
+	// claimLease is how long a claim on a grant holds (an expiry job's, or
+	// the granting call's): past it, the sweep gives the grant to another
+	// job (its job died). One batch of claimBatch revokes, one at a time
+	// where Zendesk has no bulk endpoint, takes 5 minutes at 200 requests
+	// a minute.
+	claimLease = 10 * time.Minute
 	// claimBatch is how many grants one expiry claims and revokes at once.
 	claimBatch = 500
 	// timeBoundQueue is the River queue of time-bound jobs.
@@ -251,8 +255,8 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 		MaxAttempts:          o.MaxAttempts,
 		Queues:               map[string]river.QueueConfig{timeBoundQueue: {MaxWorkers: o.Workers}},
 		Workers:              workers,
-		JobTimeout:           expiryTimeout,
-		RescueStuckJobsAfter: claimLease,
+		JobTimeout:           time.Minute, // notices; expiries set their own
+		RescueStuckJobsAfter: expiryTimeout + time.Minute,
 		FetchPollInterval:    500 * time.Millisecond,
 	}
 	if o.Backoff != nil {
@@ -290,7 +294,7 @@ func (b backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 // The record comes first: if the grant fails, the record says so
 // (TimeBoundGrantFailed, which no expiry touches) and the error is returned
 // with it. While the grant is being made (TimeBoundPending) no expiry
-// revokes it, for up to three minutes: a revoke sent before the grant lands
+// revokes it, for up to ten minutes: a revoke sent before the grant lands
 // would leave the access in place. If the process dies before the grant is
 // made, the expiry ends the grant once those minutes are up, and Grant
 // again with the same ID finishes it (after them).

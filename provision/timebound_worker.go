@@ -334,7 +334,10 @@ func (w *noticeWorker) Work(ctx context.Context, job *river.Job[noticeArgs]) err
 // expiry that no expiry job holds (a lost job, a worker that died, a
 // database restored from a backup), and returns how many it found. Run
 // calls it every SweepInterval; call it yourself after a restore. Sweeps
-// of many workers at once schedule one job a second between them.
+// of many workers at once schedule one job a second between them. A grant
+// that a worker claimed and died while revoking is swept once its claim
+// runs out, ten minutes after it was taken; one whose worker died while
+// waiting for the expiry, before claiming it, at the next sweep.
 func (tb *TimeBound) Sweep(ctx context.Context) (int, error) {
 	now := tb.now()
 	var n int

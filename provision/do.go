@@ -61,8 +61,10 @@ type DoOptions struct {
 // revoke at expiry, a review's revoke decision) through the machinery of
 // Apply: the guards, the journal (each change begun before it runs and
 // finished after, under its journal ID), the backend's bulk capabilities
-// (a thousand group revokes go as ten bulk jobs of 100, not a thousand
-// requests) and resumability. The report has a result per change, in the
+// (a thousand revokes of one group go as ten bulk jobs of 100, after the
+// reads that find the memberships: on Zendesk the cheaper of a read per
+// user and a read of the group's memberships, 100 a page) and
+// resumability. The report has a result per change, in the
 // order given.
 //
 // Do checks its input before it journals or changes anything, and refuses bad

@@ -128,7 +128,12 @@ func (tb *TimeBound) expire(ctx context.Context, jobID, window int64, attempt, m
 		// ended, is checked again against them, not against the
 		// subquery's snapshot.)
 		// Everything this job holds: what it just claimed, and what an
-		// earlier attempt of it claimed and could not revoke.
+		// earlier attempt of it claimed and could not revoke, whose claim
+		// it renews (else the sweep would hand it to another job).
+		if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET claim_until_ms = ? WHERE state = 'ending' AND claim_job = ?`),
+			now.Add(claimLease).UnixMilli(), jobID); err != nil {
+			return fmt.Errorf("provision: time-bound expiry: renew the claim: %w", err)
+		}
 		gs, err := tb.query(ctx, tb.db.SQL, `WHERE state = 'ending' AND claim_job = ? ORDER BY id LIMIT ?`, jobID, claimBatch)
 		if err != nil {
 			return err
@@ -235,7 +240,9 @@ func (tb *TimeBound) revoke(ctx context.Context, gs []TimeBoundGrant, actor Jour
 			}
 			continue
 		}
-		if attempt >= maxAttempts || errors.Is(cause, ErrGuard) {
+		// The last attempt: of this job, or of the grant, whose attempts
+		// may span jobs (a job cut short, the sweep's).
+		if attempt >= maxAttempts || g.Failures+1 >= tb.opts.MaxAttempts || errors.Is(cause, ErrGuard) {
 			if err := tb.fail(ctx, g, cause); err != nil {
 				return err
 			}

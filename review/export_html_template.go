@@ -36,7 +36,7 @@ h2 { font-size: 19px; margin: 0 0 12px; padding-bottom: 6px; border-bottom: 2px 
 h3 { font-size: 15px; margin: 20px 0 8px; color: var(--ink); font-weight: 600; }
 p { margin: 6px 0 10px; }
 .note { color: var(--muted); font-size: 13px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 10px; margin: 4px 0 14px; }
+.cards { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 10px; margin: 4px 0 14px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: #fff; border-top: 4px solid var(--idle); }
 .card .n { font-size: 26px; font-weight: 650; line-height: 1.15; font-variant-numeric: tabular-nums; }
 .card .l { font-size: 12px; color: var(--muted); }
@@ -61,7 +61,12 @@ dl.facts dt:nth-last-of-type(1), dl.facts dd:last-of-type { border-bottom: 0; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 18px; }
 table { width: 100%; border-collapse: collapse; margin: 6px 0 14px; font-size: 13px; }
 thead th { background: var(--soft); color: #324152; text-align: left; font-weight: 600; font-size: 12px; padding: 7px 8px; border-bottom: 2px solid var(--line); white-space: nowrap; }
-tbody td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+tbody td { padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
+td code, td .id { overflow-wrap: anywhere; }
+td.who { min-width: 150px; }
+td.nw { white-space: nowrap; }
+table.compact { width: auto; min-width: 360px; }
+code.jid { white-space: nowrap; overflow-wrap: normal; }
 tbody tr:nth-child(even) td { background: #fafbfd; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.when { white-space: nowrap; font-variant-numeric: tabular-nums; font-size: 12px; }
@@ -78,7 +83,7 @@ td.when { white-space: nowrap; font-variant-numeric: tabular-nums; font-size: 12
 .grant + .grant { margin-top: 4px; }
 .empty { color: var(--muted); font-style: italic; padding: 8px 0; }
 footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; }
-@media (max-width: 800px) { .band, main, nav.toc, footer { padding-left: 16px; padding-right: 16px; } .cols { grid-template-columns: 1fr; } dl.facts { grid-template-columns: 1fr; } }
+@media (max-width: 800px) { .band, main, nav.toc, footer { padding-left: 16px; padding-right: 16px; } .cols, .cards { grid-template-columns: 1fr 1fr; } dl.facts { grid-template-columns: 1fr; } }
 @page { size: A4 landscape; margin: 12mm 10mm; }
 @media print {
   body { background: #fff; font-size: 10.5pt; }
@@ -183,7 +188,7 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 <tbody>
 {{range .Items}}<tr id="item-{{.ID}}">
 <td class="num">{{.ID}}</td>
-<td>{{.Label}}<span class="sub">{{.Email}}{{if .Role}} · {{.Role}}{{end}}{{if .Suspended}} · <b>suspended</b>{{end}}</span><span class="sub">last login: {{with utc .LastLogin}}{{.}}{{else}}never{{end}}</span></td>
+<td class="who">{{.Label}}<span class="sub">{{.Email}}{{if .Role}} · {{.Role}}{{end}}{{if .Suspended}} · <b>suspended</b>{{end}}</span><span class="sub">last login: {{with utc .LastLogin}}{{.}}{{else}}never{{end}}</span></td>
 <td>{{range .Grants}}<div class="grant">{{template "grant" .}}</div>{{end}}</td>
 <td>{{range .Reviewers}}<div class="grant">{{if not .Active}}<s>{{.Reviewer}}</s>{{else}}{{.Reviewer}}{{end}} {{if .Verdict}}<span class="badge b-{{.Verdict}}">{{.Verdict}}</span>{{end}}<span class="sub">{{.Rule}}{{if .Reason}}: {{.Reason}}{{end}}</span>{{if .Justification}}<span class="sub why">“{{.Justification}}”</span>{{end}}</div>{{end}}</td>
 <td><span class="badge b-{{outcome .Outcome.State}}">{{outcome .Outcome.State}}</span>{{if eq .Outcome.By "default"}}<span class="sub">by the default at close</span>{{end}}<span class="sub">{{utc .Outcome.At}}</span></td>
@@ -213,18 +218,18 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 {{range statuses}}<div class="card{{if eq . "done"}} ok{{else if eq . "failed"}}{{if remN $t .}} bad{{end}}{{else if remN $t .}} warn{{end}}"><div class="n">{{number (remN $t .)}}</div><div class="l">{{remText .}}</div></div>{{end}}
 {{if remN $t ""}}<div class="card warn"><div class="n">{{number (remN $t "")}}</div><div class="l">not started</div></div>{{end}}
 </div>
-{{if .Verify}}<table>
+{{if .Verify}}<table class="compact">
 <thead><tr><th>Verified by</th><th class="num">Items</th><th class="num">Verified</th><th>First re-read</th><th>Last re-read</th></tr></thead>
 <tbody>{{range .Verify}}<tr><td>{{.Method}}</td><td class="num">{{number .Items}}</td><td class="num">{{number .Verified}}</td><td class="when">{{utc .First}}</td><td class="when">{{utc .Last}}</td></tr>{{end}}</tbody>
 </table>{{end}}
-{{if .Problems}}<h3>Revokes not done ({{number (len .Problems)}})</h3>
+{{if and .Problems (not .Full)}}<h3>Revokes not done ({{number (len .Problems)}})</h3>
 <table>
 <thead><tr><th>#</th><th>Person</th><th>Access</th><th>Status</th><th>Why</th><th>Journal</th><th>Re-read</th></tr></thead>
 <tbody>
-{{range .Problems}}<tr><td class="num">{{.ID}}</td><td>{{.Label}}<span class="sub">{{.Email}}</span></td><td>{{range .Grants}}<div class="grant">{{template "grant" .}}</div>{{end}}</td>
+{{range .Problems}}<tr><td class="num">{{.ID}}</td><td class="who">{{.Label}}<span class="sub">{{.Email}}</span></td><td>{{range .Grants}}<div class="grant">{{template "grant" .}}</div>{{end}}</td>
 <td><span class="badge b-{{.Remediation.Status}}">{{remText .Remediation.Status}}</span>{{if .Remediation.Attempts}}<span class="sub">attempt {{.Remediation.Attempts}}</span>{{end}}</td>
 <td>{{with .Remediation.Guard}}guard <b>{{.}}</b>{{end}}{{with .Remediation.Error}}<span class="sub err">{{.}}</span>{{end}}</td>
-<td>{{range .JournalIDs}}<code class="id">{{.}}</code> {{end}}</td>
+<td>{{range .JournalIDs}}<code class="id jid">{{.}}</code> {{end}}</td>
 <td>{{with .Remediation.Verification}}{{utc .At}}<span class="sub">{{.Result}}</span>{{end}}</td></tr>
 {{end}}</tbody>
 </table>{{end}}
@@ -232,11 +237,11 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 <table>
 <thead><tr><th>#</th><th>Person</th><th>Access</th><th>Revoked by</th><th>Status</th><th>Proof: re-read</th><th>Journal</th></tr></thead>
 <tbody>
-{{range .Revoked}}<tr><td class="num">{{.ID}}</td><td>{{.Label}}<span class="sub">{{.Email}}</span></td><td>{{range .Grants}}<div class="grant">{{template "grant" .}}</div>{{end}}</td>
+{{range .Revoked}}<tr><td class="num">{{.ID}}</td><td class="who">{{.Label}}<span class="sub">{{.Email}}</span></td><td>{{range .Grants}}<div class="grant">{{template "grant" .}}</div>{{end}}</td>
 <td>{{if eq .Outcome.By "default"}}the default at close{{else}}{{.DecidedBy}}{{with .Why}}<span class="sub why">“{{.}}”</span>{{end}}{{end}}<span class="sub">{{utc .Outcome.At}}</span></td>
 <td><span class="badge b-{{.Remediation.Status}}">{{remText .Remediation.Status}}</span>{{with .Remediation.Error}}<span class="sub err">{{.}}</span>{{end}}{{with .Remediation.Guard}}<span class="sub">guard {{.}}</span>{{end}}</td>
 <td>{{with .Remediation.Verification}}{{if .Verified}}<span class="badge b-yes">verified</span>{{else}}<span class="badge b-no">still held</span>{{end}} {{utc .At}}<span class="sub">{{.Method}}: {{.Result}}</span>{{else}}<span class="note">no re-read yet</span>{{end}}</td>
-<td>{{range .JournalIDs}}<code class="id">{{.}}</code> {{end}}</td></tr>
+<td>{{range .JournalIDs}}<code class="id jid">{{.}}</code> {{end}}</td></tr>
 {{end}}</tbody>
 </table>{{else}}<p class="empty">Nothing was revoked.</p>{{end}}
 {{else}}<p class="note">Every revoke decision above shows its remediation and proof; revokes by the default at close that are done are counted above, and each is in the CSV with its proof.</p>{{end}}
@@ -250,7 +255,7 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
   <div class="card{{if .Returned}} bad{{end}}"><div class="n">{{number .Returned}}</div><div class="l">Revoked and held again</div></div>
 </div>
 {{if $.Returned}}<h3>Revoked access held again</h3>
-<table><thead><tr><th>Person</th><th>Grant</th><th>Revoked by item</th></tr></thead><tbody>
+<table><thead><tr><th>Person</th><th>Grant</th><th class="num">Revoked by item</th></tr></thead><tbody>
 {{range $.Returned}}<tr><td>{{if .Name}}{{.Name}}{{else}}{{.PrincipalID}}{{end}}<span class="sub">{{.Email}}</span></td><td><code>{{.GrantID}}</code></td><td class="num">#{{.ItemID}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{if $.Granted}}<h3>Access granted since the snapshot</h3>
@@ -266,14 +271,14 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 
 <section id="events">
 <h2>Events</h2>
-<table>
+<table class="compact">
 <thead><tr><th>Event</th><th class="num">Count</th></tr></thead>
 <tbody>{{range kinds}}{{if eventN $t .}}<tr><td>{{.}}</td><td class="num">{{number (eventN $t .)}}</td></tr>{{end}}{{end}}</tbody>
 </table>
 {{if .Events}}<table>
 <thead><tr><th class="num">Seq</th><th>When</th><th>Event</th><th>Item</th><th>By</th><th>From → to</th><th>Reason and detail</th></tr></thead>
 <tbody>
-{{range .Events}}<tr><td class="num">{{.Seq}}</td><td class="when">{{utc .At}}</td><td>{{.Kind}}</td><td class="num">{{if .ItemID}}#{{.ItemID}}{{end}}</td><td>{{.Actor}}</td><td>{{if or .From .To}}{{.From}} → {{.To}}{{end}}</td><td>{{.Reason}}{{with .Detail}}<span class="sub">{{.}}</span>{{end}}</td></tr>
+{{range .Events}}<tr><td class="num">{{.Seq}}</td><td class="when">{{utc .At}}</td><td class="nw">{{.Kind}}</td><td class="num">{{if .ItemID}}#{{.ItemID}}{{end}}</td><td>{{.Actor}}</td><td>{{if or .From .To}}{{.From}} → {{.To}}{{end}}</td><td>{{.Reason}}{{with .Detail}}<span class="sub">{{.}}</span>{{end}}</td></tr>
 {{end}}</tbody>
 </table>{{end}}
 {{if .Omitted}}<p class="note">{{number .Omitted}} more events (defaults applied at close and remediation of single items, or beyond the first {{number $h.MaxRows}}) are in <code>{{$i.ID}}-evidence.json</code>.</p>{{end}}

@@ -116,47 +116,126 @@ func activeReviewers(it *Item) (who []string, why []string) {
 	return who, why
 }
 
-// itemRows calls row with each row of an item, one per grant: values are
-// strings, int64, bool, time.Time (zero: empty) or nil (empty).
-func itemRows(campaign string, it *Item, row []any, emit func([]any) error) error {
+// cellKind is the type of a cell's value.
+type cellKind uint8
+
+// The kinds of cell.
+const (
+	cellEmpty cellKind = iota
+	cellText
+	cellInt
+	cellBool
+	cellTime // zero times are cellEmpty
+)
+
+// cell is one value of a row, typed, so that a row of many is built
+// without boxing each value.
+type cell struct {
+	kind cellKind
+	s    string
+	n    int64
+	b    bool
+	t    time.Time
+}
+
+// row builds a row of cells.
+type row []cell
+
+func (r *row) text(s string) {
+	if s == "" {
+		*r = append(*r, cell{})
+		return
+	}
+	*r = append(*r, cell{kind: cellText, s: s})
+}
+func (r *row) int(n int64) { *r = append(*r, cell{kind: cellInt, n: n}) }
+func (r *row) bool(b bool) { *r = append(*r, cell{kind: cellBool, b: b}) }
+func (r *row) empty(n int) {
+	for range n {
+		*r = append(*r, cell{})
+	}
+}
+func (r *row) time(t time.Time) {
+	if t.IsZero() {
+		*r = append(*r, cell{})
+		return
+	}
+	*r = append(*r, cell{kind: cellTime, t: t.UTC()})
+}
+
+// itemRows calls emit with each row of an item, one per grant (itemColumns).
+func itemRows(campaign string, it *Item, r row, emit func(row) error) error {
 	by, why := deciders(it)
 	who, reasons := activeReviewers(it)
 	p := &it.Principal
-	r := &it.Remediation
-	v := r.Verification
+	rem := &it.Remediation
+	v := rem.Verification
 	grants := it.Grants
 	if len(grants) == 0 {
 		grants = []ItemGrant{{}}
 	}
+	reviewers, reasonText, decidedBy := strings.Join(who, "; "), strings.Join(reasons, "; "), strings.Join(by, "; ")
 	for _, g := range grants {
-		row = row[:0]
-		row = append(row, campaign, it.ID, string(it.Kind),
-			p.ID, p.Name, p.Email, p.ExternalID, p.Role, p.CustomRole, p.SeatType, p.Suspended, p.LastLoginAt,
-			g.GrantID, g.EntitlementID, g.Entitlement, g.ResourceID, g.Resource, g.ResourceType)
+		r = r[:0]
+		r.text(campaign)
+		r.int(it.ID)
+		r.text(string(it.Kind))
+		r.text(p.ID)
+		r.text(p.Name)
+		r.text(p.Email)
+		r.text(p.ExternalID)
+		r.text(p.Role)
+		r.text(p.CustomRole)
+		r.text(p.SeatType)
+		r.bool(p.Suspended)
+		r.time(p.LastLoginAt)
+		r.text(g.GrantID)
+		r.text(g.EntitlementID)
+		r.text(g.Entitlement)
+		r.text(g.ResourceID)
+		r.text(g.Resource)
+		r.text(g.ResourceType)
 		if g.TimeBound() {
-			row = append(row, "time-bound", g.ExpiresAt)
+			r.text("time-bound")
 		} else {
-			row = append(row, "standing", nil)
+			r.text("standing")
 		}
+		r.time(g.ExpiresAt)
 		if o := g.Granted; o != nil {
-			row = append(row, o.At, o.By, o.Reason, o.Source, o.JournalID)
+			r.time(o.At)
+			r.text(o.By)
+			r.text(o.Reason)
+			r.text(o.Source)
+			r.text(o.JournalID)
 		} else {
-			row = append(row, nil, nil, nil, nil, nil)
+			r.empty(5)
 		}
-		row = append(row, strings.Join(who, "; "), strings.Join(reasons, "; "),
-			outcomeText(it.Outcome.State), it.Outcome.By, strings.Join(by, "; "), why, it.Outcome.At,
-			string(r.Status), r.At, r.Error, r.Guard)
+		r.text(reviewers)
+		r.text(reasonText)
+		r.text(outcomeText(it.Outcome.State))
+		r.text(it.Outcome.By)
+		r.text(decidedBy)
+		r.text(why)
+		r.time(it.Outcome.At)
+		r.text(string(rem.Status))
+		r.time(rem.At)
+		r.text(rem.Error)
+		r.text(rem.Guard)
 		if gr := g.Remediation; gr != nil {
-			row = append(row, gr.State, gr.JournalID)
+			r.text(gr.State)
+			r.text(gr.JournalID)
 		} else {
-			row = append(row, nil, nil)
+			r.empty(2)
 		}
 		if v != nil {
-			row = append(row, v.At, string(v.Method), v.Verified, v.Result)
+			r.time(v.At)
+			r.text(string(v.Method))
+			r.bool(v.Verified)
+			r.text(v.Result)
 		} else {
-			row = append(row, nil, nil, nil, nil)
+			r.empty(4)
 		}
-		if err := emit(row); err != nil {
+		if err := emit(r); err != nil {
 			return err
 		}
 	}
@@ -173,8 +252,11 @@ func csvTime(t time.Time) string {
 
 // csvText defuses a cell a spreadsheet would take for a formula.
 func csvText(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
+	if s != "" {
+		switch s[0] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + s
+		}
 	}
 	return s
 }
@@ -184,7 +266,7 @@ type csvSink struct {
 	bw       *bufio.Writer
 	w        *csv.Writer
 	campaign string
-	row      []any
+	row      row
 	rec      []string
 }
 
@@ -192,6 +274,8 @@ func newCSVSink(w io.Writer) *csvSink {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	return &csvSink{bw: bw, w: csv.NewWriter(bw)}
 }
+
+func (s *csvSink) history() bool { return false }
 
 func (s *csvSink) begin(h *exportHead) error {
 	s.campaign = h.Info.ID
@@ -212,20 +296,20 @@ func (s *csvSink) batch(b *evidenceBatch) error {
 }
 
 // emit writes one row.
-func (s *csvSink) emit(row []any) error {
-	s.row = row
-	for i, v := range row {
-		switch v := v.(type) {
-		case nil:
+func (s *csvSink) emit(r row) error {
+	s.row = r
+	for i, c := range r {
+		switch c.kind {
+		case cellEmpty:
 			s.rec[i] = ""
-		case string:
-			s.rec[i] = csvText(v)
-		case int64:
-			s.rec[i] = strconv.FormatInt(v, 10)
-		case bool:
-			s.rec[i] = strconv.FormatBool(v)
-		case time.Time:
-			s.rec[i] = csvTime(v)
+		case cellText:
+			s.rec[i] = csvText(c.s)
+		case cellInt:
+			s.rec[i] = strconv.FormatInt(c.n, 10)
+		case cellBool:
+			s.rec[i] = strconv.FormatBool(c.b)
+		case cellTime:
+			s.rec[i] = csvTime(c.t)
 		}
 	}
 	return s.w.Write(s.rec)

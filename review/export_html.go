@@ -103,6 +103,8 @@ type htmlSink struct {
 
 func newHTMLSink(w io.Writer) *htmlSink { return &htmlSink{w: w} }
 
+func (s *htmlSink) history() bool { return true }
+
 func (s *htmlSink) begin(h *exportHead) error {
 	s.h, s.t = h, newTally(h.Drift)
 	s.full = h.Info.Progress.Items <= h.MaxRows

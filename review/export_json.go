@@ -38,6 +38,8 @@ func newJSONSink(w io.Writer) *jsonSink {
 	return &jsonSink{bw: bw, enc: enc}
 }
 
+func (s *jsonSink) history() bool { return true }
+
 func (s *jsonSink) begin(h *exportHead) error {
 	head := struct {
 		Campaign   CampaignInfo  `json:"campaign"`

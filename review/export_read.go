@@ -1,11 +1,13 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -28,6 +30,10 @@ const exportPage = 2000
 type exportItem struct {
 	Item
 	principal json.RawMessage
+	who       *exportPrincipal
+	// grants and detail are the item's stored grants and remediation
+	// detail, until decodeItems decodes them.
+	grants, detail []byte
 }
 
 // evidenceBatch is one page of what a pass reads: decisions, events or
@@ -42,6 +48,9 @@ type evidenceBatch struct {
 // the decisions, the events and the items in pages, in that order, then
 // end.
 type evidenceSink interface {
+	// history reports that the sink needs the decisions and events, and
+	// the campaign's progress (CampaignInfo.Progress).
+	history() bool
 	begin(h *exportHead) error
 	batch(b *evidenceBatch) error
 	end() error
@@ -49,10 +58,13 @@ type evidenceSink interface {
 
 // evidenceTx reads a campaign in one read-only transaction.
 type evidenceTx struct {
-	c    *Campaign
-	tx   *sql.Tx
-	ents map[string]entFacts
-	kind ItemKind
+	c      *Campaign
+	tx     *sql.Tx
+	ents   map[string]entFacts
+	people map[string]*exportPrincipal
+	kind   ItemKind
+	// interned are the values of columns of few distinct values.
+	interned map[string]string
 }
 
 // beginEvidence starts the read-only transaction of an export.
@@ -77,8 +89,9 @@ func (e *evidenceTx) wrap(err error) error {
 	return e.c.s.wrap("export campaign "+e.c.id, err)
 }
 
-// info reads the campaign's metadata and progress, as Campaign.Info does.
-func (e *evidenceTx) info(ctx context.Context) (CampaignInfo, error) {
+// info reads the campaign's metadata and, with progress, its progress, as
+// Campaign.Info does.
+func (e *evidenceTx) info(ctx context.Context, progress bool) (CampaignInfo, error) {
 	c := e.c
 	var info CampaignInfo
 	var spec, pop, state string
@@ -98,6 +111,9 @@ func (e *evidenceTx) info(ctx context.Context) (CampaignInfo, error) {
 	e.kind = info.Spec.ItemKind
 	if err := json.Unmarshal([]byte(pop), &info.Population); err != nil {
 		return info, e.wrap(fmt.Errorf("stored population: %w", err))
+	}
+	if !progress {
+		return info, nil
 	}
 	rows, err := e.tx.QueryContext(ctx, c.s.db.Rebind(`SELECT outcome, remediation, count(*) FROM zgov_review_items
 		WHERE campaign = ? GROUP BY outcome, remediation`), c.pk)
@@ -210,60 +226,82 @@ type skipJSON struct{}
 // UnmarshalJSON ignores the value.
 func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
+// exportPrincipal is a principal as an export holds it: its stored JSON
+// (the whole Principal), read before the items, and its facts but the
+// attributes, decoded by the writers' goroutine the first time an item
+// needs them.
+type exportPrincipal struct {
+	id      string
+	raw     json.RawMessage
+	p       Principal
+	decoded bool
+}
+
+// principals reads the campaign's principals once, before the items, so
+// that each is decoded once (a person holds several grants) and the items
+// are read without a join. It costs about 600 bytes a principal.
+func (e *evidenceTx) principals(ctx context.Context) error {
+	rows, err := e.tx.QueryContext(ctx, e.c.s.db.Rebind("SELECT principal_id, facts FROM zgov_review_principals WHERE campaign = ?"), e.c.pk)
+	if err != nil {
+		return e.wrap(err)
+	}
+	defer rows.Close()
+	e.people = map[string]*exportPrincipal{}
+	for rows.Next() {
+		var id string
+		var facts sql.RawBytes
+		if err := rows.Scan(&id, &facts); err != nil {
+			return e.wrap(err)
+		}
+		e.people[id] = &exportPrincipal{id: id, raw: json.RawMessage(slices.Clone(facts))}
+	}
+	return e.wrap(rows.Err())
+}
+
+// principal returns the principal, decoded.
+func (p *exportPrincipal) principal() (*Principal, error) {
+	if !p.decoded {
+		var sp slimPrincipal
+		if err := json.Unmarshal(p.raw, &sp); err != nil {
+			return nil, fmt.Errorf("principal %s: %w", p.id, err)
+		}
+		p.p, p.decoded = sp.Principal, true
+	}
+	return &p.p, nil
+}
+
 // items reads the page of items after the ID after, with their principals
-// and assignments.
+// and assignments. Their grants and remediation stay JSON for decode, which
+// the writers' goroutine calls, so that the reading goroutine only reads.
 func (e *evidenceTx) items(ctx context.Context, after int64) ([]exportItem, error) {
 	c := e.c
-	rows, err := e.tx.QueryContext(ctx, c.s.db.Rebind(`SELECT i.id, i.principal_id, i.grants, i.outcome, i.outcome_by, i.outcome_ms,
-			i.remediation, i.remediation_ms, i.attempt, i.detail, COALESCE(p.facts, '')
-		FROM zgov_review_items i LEFT JOIN zgov_review_principals p ON p.campaign = i.campaign AND p.principal_id = i.principal_id
-		WHERE i.campaign = ? AND i.id > ? ORDER BY i.id LIMIT `+fmt.Sprint(exportPage)), c.pk, after)
+	rows, err := e.tx.QueryContext(ctx, c.s.db.Rebind(`SELECT id, principal_id, grants, outcome, outcome_by, outcome_ms, remediation, remediation_ms, attempt, detail
+		FROM zgov_review_items WHERE campaign = ? AND id > ? ORDER BY id LIMIT `+fmt.Sprint(exportPage)), c.pk, after)
 	if err != nil {
 		return nil, e.wrap(err)
 	}
-	var items []exportItem
+	items := make([]exportItem, 0, exportPage)
+	// Reused from row to row: what they hold is copied.
+	var principalID, outcome, outcomeBy, rem, grants, detail sql.RawBytes
 	for rows.Next() {
-		var it exportItem
-		var principalID, grants, outcome, outcomeBy, rem, detail, facts string
+		items = append(items, exportItem{})
+		it := &items[len(items)-1]
 		var outcomeMS, remMS int64
-		if err := rows.Scan(&it.ID, &principalID, &grants, &outcome, &outcomeBy, &outcomeMS, &rem, &remMS, &it.Remediation.Attempts, &detail, &facts); err != nil {
+		if err := rows.Scan(&it.ID, &principalID, &grants, &outcome, &outcomeBy, &outcomeMS, &rem, &remMS, &it.Remediation.Attempts, &detail); err != nil {
 			rows.Close()
 			return nil, e.wrap(err)
 		}
 		it.Kind = e.kind
-		it.Outcome = Outcome{State: OutcomeState(outcome), By: outcomeBy, At: msTime(outcomeMS)}
-		it.Remediation.Status, it.Remediation.At = RemediationStatus(rem), msTime(remMS)
-		if facts == "" {
+		it.Outcome = Outcome{State: OutcomeState(e.intern(outcome)), By: e.intern(outcomeBy), At: msTime(outcomeMS)}
+		it.Remediation.Status, it.Remediation.At = RemediationStatus(e.intern(rem)), msTime(remMS)
+		it.who = e.people[string(principalID)]
+		if it.who == nil {
 			// Not expected: Create stores every principal of the items.
-			it.Principal = Principal{ID: principalID}
-			it.principal, _ = json.Marshal(it.Principal)
-		} else {
-			var p slimPrincipal
-			if err := json.Unmarshal([]byte(facts), &p); err != nil {
-				rows.Close()
-				return nil, e.wrap(fmt.Errorf("item %d: principal %s: %w", it.ID, principalID, err))
-			}
-			it.Principal, it.principal = p.Principal, json.RawMessage(facts)
+			it.who = &exportPrincipal{id: string(principalID), p: Principal{ID: string(principalID)}, decoded: true}
+			it.who.raw, _ = json.Marshal(it.who.p)
 		}
-		var stored []storedGrant
-		if err := json.Unmarshal([]byte(grants), &stored); err != nil {
-			rows.Close()
-			return nil, e.wrap(fmt.Errorf("item %d: grants: %w", it.ID, err))
-		}
-		var rd remDetail
-		if detail != "" {
-			if err := json.Unmarshal([]byte(detail), &rd); err != nil {
-				rows.Close()
-				return nil, e.wrap(fmt.Errorf("item %d: remediation: %w", it.ID, err))
-			}
-			it.Remediation.Error, it.Remediation.Guard, it.Remediation.Verification = rd.Error, rd.Guard, rd.Verification
-		}
-		it.Grants = make([]ItemGrant, len(stored))
-		for k, g := range stored {
-			it.Grants[k] = itemGrant(g, e.ents, rd.Grants[g.ID])
-		}
+		it.grants, it.detail = slices.Clone(grants), slices.Clone(detail)
 		it.Reviewers = []Assignment{}
-		items = append(items, it)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -275,22 +313,60 @@ func (e *evidenceTx) items(ctx context.Context, after int64) ([]exportItem, erro
 	return items, e.assignments(ctx, items)
 }
 
+// decodeItems decodes the principals, grants and remediation of a page of
+// items.
+func decodeItems(items []exportItem, ents map[string]entFacts) error {
+	for i := range items {
+		it := &items[i]
+		p, err := it.who.principal()
+		if err != nil {
+			return fmt.Errorf("item %d: %w", it.ID, err)
+		}
+		it.Principal, it.principal = *p, it.who.raw
+		var stored []storedGrant
+		if err := json.Unmarshal(it.grants, &stored); err != nil {
+			return fmt.Errorf("item %d: grants: %w", it.ID, err)
+		}
+		var rd remDetail
+		if len(it.detail) > 0 {
+			if err := json.Unmarshal(it.detail, &rd); err != nil {
+				return fmt.Errorf("item %d: remediation: %w", it.ID, err)
+			}
+			it.Remediation.Error, it.Remediation.Guard, it.Remediation.Verification = rd.Error, rd.Guard, rd.Verification
+		}
+		it.Grants = make([]ItemGrant, len(stored))
+		for k, g := range stored {
+			it.Grants[k] = itemGrant(g, ents, rd.Grants[g.ID])
+		}
+		it.grants, it.detail = nil, nil
+	}
+	return nil
+}
+
 // assignments reads the assignments of a page of items.
 func (e *evidenceTx) assignments(ctx context.Context, items []exportItem) error {
 	first := items[0].ID
-	rows, err := e.tx.QueryContext(ctx, e.c.s.db.Rebind(`SELECT item_id, reviewer, active, rule, reason, fallback, assigned_ms, verdict, justification, decided_ms
-		FROM zgov_review_assignments WHERE campaign = ? AND item_id BETWEEN ? AND ? ORDER BY item_id, pos`),
+	// In the order of the primary key (item, reviewer), which needs no
+	// sort; each item's are put in the order they were made (pos) below.
+	rows, err := e.tx.QueryContext(ctx, e.c.s.db.Rebind(`SELECT item_id, pos, reviewer, active, rule, reason, fallback, assigned_ms, verdict, justification, decided_ms
+		FROM zgov_review_assignments WHERE campaign = ? AND item_id BETWEEN ? AND ?`),
 		e.c.pk, first, items[len(items)-1].ID)
 	if err != nil {
 		return e.wrap(err)
 	}
 	defer rows.Close()
+	type assignment struct {
+		item int
+		pos  int64
+		a    Assignment
+	}
+	var all []assignment
+	var reviewer, rule, reason, verdict, justification sql.RawBytes // reused: what they hold is copied
 	for rows.Next() {
-		var id, assigned, decided int64
+		var id, pos, assigned, decided int64
 		var a Assignment
 		var active, fallback int
-		var rule, verdict string
-		if err := rows.Scan(&id, &a.Reviewer, &active, &rule, &a.Reason, &fallback, &assigned, &verdict, &a.Justification, &decided); err != nil {
+		if err := rows.Scan(&id, &pos, &reviewer, &active, &rule, &reason, &fallback, &assigned, &verdict, &justification, &decided); err != nil {
 			return e.wrap(err)
 		}
 		// Item IDs are dense, from 1: the page holds first..first+len-1.
@@ -298,12 +374,45 @@ func (e *evidenceTx) assignments(ctx context.Context, items []exportItem) error 
 		if i < 0 || i >= len(items) || items[i].ID != id {
 			continue
 		}
-		a.Active, a.Fallback, a.Rule, a.Verdict = active == 1, fallback == 1, RuleKind(rule), Verdict(verdict)
+		a.Reviewer, a.Reason, a.Justification = e.intern(reviewer), e.intern(reason), string(justification)
+		a.Active, a.Fallback, a.Rule, a.Verdict = active == 1, fallback == 1, RuleKind(e.intern(rule)), Verdict(e.intern(verdict))
 		a.AssignedAt, a.DecidedAt = msTime(assigned), msTime(decided)
-		items[i].Reviewers = append(items[i].Reviewers, a)
+		all = append(all, assignment{i, pos, a})
 	}
-	return e.wrap(rows.Err())
+	if err := rows.Err(); err != nil {
+		return e.wrap(err)
+	}
+	slices.SortStableFunc(all, func(a, b assignment) int {
+		if a.item != b.item {
+			return cmp.Compare(a.item, b.item)
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	for _, x := range all {
+		items[x.item].Reviewers = append(items[x.item].Reviewers, x.a)
+	}
+	return nil
 }
+
+// intern returns b as a string, the same string for the same bytes, for
+// the few distinct values of a column (states, reviewers, reasons); past
+// maxInterned distinct values it stops remembering new ones.
+func (e *evidenceTx) intern(b []byte) string {
+	if s, ok := e.interned[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(e.interned) < maxInterned {
+		if e.interned == nil {
+			e.interned = map[string]string{}
+		}
+		e.interned[s] = s
+	}
+	return s
+}
+
+// maxInterned bounds evidenceTx.interned.
+const maxInterned = 50_000
 
 // pass reads the campaign once and hands it to the sinks: begin with the
 // campaign, then its decisions, events and items in pages, in the order of
@@ -315,10 +424,17 @@ func (c *Campaign) pass(ctx context.Context, h *exportHead, sinks ...evidenceSin
 		return err
 	}
 	defer func() { _ = e.tx.Rollback() }()
-	if h.Info, err = e.info(ctx); err != nil {
+	history := false
+	for _, s := range sinks {
+		history = history || s.history()
+	}
+	if h.Info, err = e.info(ctx, history); err != nil {
 		return err
 	}
 	if err := e.entitlements(ctx); err != nil {
+		return err
+	}
+	if err := e.principals(ctx); err != nil {
 		return err
 	}
 	for _, s := range sinks {
@@ -338,7 +454,7 @@ func (c *Campaign) pass(ctx context.Context, h *exportHead, sinks ...evidenceSin
 				return gctx.Err()
 			}
 		}
-		for after := int64(0); ; {
+		for after := int64(0); history; {
 			ds, err := e.decisions(gctx, after)
 			if err != nil {
 				return err
@@ -353,7 +469,7 @@ func (c *Campaign) pass(ctx context.Context, h *exportHead, sinks ...evidenceSin
 				break
 			}
 		}
-		for after := int64(0); ; {
+		for after := int64(0); history; {
 			es, err := e.events(gctx, after)
 			if err != nil {
 				return err
@@ -386,6 +502,9 @@ func (c *Campaign) pass(ctx context.Context, h *exportHead, sinks ...evidenceSin
 	})
 	g.Go(func() error {
 		for b := range pages {
+			if err := decodeItems(b.items, e.ents); err != nil {
+				return e.wrap(err)
+			}
 			for _, s := range sinks {
 				if err := s.batch(b); err != nil {
 					return err

@@ -28,7 +28,7 @@ type xlsxSink struct {
 	rows     int // rows written to the Items sheet, the header too
 	styles   xlsxStyles
 	campaign string
-	row      []any
+	row      row
 	cells    []any
 }
 
@@ -42,6 +42,8 @@ type xlsxStyles struct {
 func newXLSXSink(w io.Writer, tmpDir string) *xlsxSink {
 	return &xlsxSink{w: w, f: excelize.NewFile(excelize.Options{TmpDir: tmpDir})}
 }
+
+func (s *xlsxSink) history() bool { return true }
 
 func (s *xlsxSink) begin(h *exportHead) (err error) {
 	s.h, s.t, s.campaign = h, newTally(h.Drift), h.Info.ID
@@ -107,24 +109,20 @@ func (s *xlsxSink) batch(b *evidenceBatch) error {
 }
 
 // emit writes one row of the Items sheet.
-func (s *xlsxSink) emit(row []any) error {
-	s.row = row
-	for i, v := range row {
-		switch v := v.(type) {
-		case time.Time:
-			if v.IsZero() {
-				s.cells[i] = nil
-			} else {
-				s.cells[i] = excelize.Cell{StyleID: s.styles.date, Value: v.UTC()}
-			}
-		case string:
-			if v == "" {
-				s.cells[i] = nil
-			} else {
-				s.cells[i] = v
-			}
-		default:
-			s.cells[i] = v
+func (s *xlsxSink) emit(r row) error {
+	s.row = r
+	for i, c := range r {
+		switch c.kind {
+		case cellEmpty:
+			s.cells[i] = nil
+		case cellText:
+			s.cells[i] = c.s
+		case cellInt:
+			s.cells[i] = c.n
+		case cellBool:
+			s.cells[i] = c.b
+		case cellTime:
+			s.cells[i] = excelize.Cell{StyleID: s.styles.date, Value: c.t}
 		}
 	}
 	s.rows++

@@ -131,6 +131,17 @@ func benchmarkExport(b *testing.B, dsn string) {
 	})
 	b.Run("html", func(b *testing.B) {
 		exportRun(b, func(w io.Writer) error { return c.WriteHTML(ctx, w, opts) })
+		// ZGOV_BENCH_HTML keeps a copy of the report, to look at.
+		if out := os.Getenv("ZGOV_BENCH_HTML"); out != "" {
+			f, err := os.Create(out)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			if err := c.WriteHTML(ctx, f, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 	b.Run("all", func(b *testing.B) {
 		var peak uint64

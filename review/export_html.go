@@ -2,9 +2,11 @@ package review
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -74,6 +76,12 @@ func (it *htmlItem) JournalIDs() []string {
 type htmlDecision struct {
 	DecisionRecord
 	Item *htmlItem
+}
+
+// reviewerDecisions are one reviewer's decisions.
+type reviewerDecisions struct {
+	Reviewer  string
+	Decisions []htmlDecision
 }
 
 // htmlDrift is a drift item with its person.
@@ -155,16 +163,18 @@ type htmlReport struct {
 	Revoked   []*htmlItem // full: every revoked item
 	Problems  []*htmlItem // revoked items whose remediation is not done
 	Decisions []htmlDecision
-	Reviewers []*reviewerStats
-	Verify    []*verifyStats
-	Events    []Event
-	Omitted   int // events not listed
-	DriftEvs  []Event
-	Drift     *DriftSummary
-	Returned  []htmlDrift
-	Granted   []htmlDrift
-	GrantedN  int // granted drift items not listed
-	Attention []string
+	// ByReviewer are the decisions listed by reviewer (summaries).
+	ByReviewer []*reviewerDecisions
+	Reviewers  []*reviewerStats
+	Verify     []*verifyStats
+	Events     []Event
+	Omitted    int // events not listed
+	DriftEvs   []Event
+	Drift      *DriftSummary
+	Returned   []htmlDrift
+	Granted    []htmlDrift
+	GrantedN   int // granted drift items not listed
+	Attention  []string
 }
 
 func (s *htmlSink) end() error {
@@ -185,9 +195,21 @@ func (s *htmlSink) end() error {
 			r.Problems = append(r.Problems, it)
 		}
 	}
+	by := map[string]*reviewerDecisions{}
 	for _, d := range s.decisions {
-		r.Decisions = append(r.Decisions, htmlDecision{DecisionRecord: d, Item: s.items[d.ItemID]})
+		hd := htmlDecision{DecisionRecord: d, Item: s.items[d.ItemID]}
+		r.Decisions = append(r.Decisions, hd)
+		if !s.full {
+			rd := by[d.Reviewer]
+			if rd == nil {
+				rd = &reviewerDecisions{Reviewer: d.Reviewer}
+				by[d.Reviewer] = rd
+				r.ByReviewer = append(r.ByReviewer, rd)
+			}
+			rd.Decisions = append(rd.Decisions, hd)
+		}
 	}
+	slices.SortFunc(r.ByReviewer, func(a, b *reviewerDecisions) int { return cmp.Compare(a.Reviewer, b.Reviewer) })
 	if h.Drift != nil {
 		for _, d := range h.Drift.Items {
 			hd := htmlDrift{DriftItem: d}
@@ -220,7 +242,7 @@ func attention(r *htmlReport) []string {
 		if n == 1 {
 			return "1 " + one
 		}
-		return fmt.Sprintf("%d %s", n, many)
+		return number(n) + " " + many
 	}
 	if j := r.H.Journal; j == nil {
 		out = append(out, "The journal of changes was not verified for this export.")

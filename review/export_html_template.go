@@ -31,6 +31,7 @@ nav.toc { display: flex; flex-wrap: wrap; gap: 4px 18px; padding: 10px 40px; bor
 nav.toc a { color: var(--brand2); text-decoration: none; }
 nav.toc a:hover { text-decoration: underline; }
 main { padding: 8px 40px 32px; }
+main a { color: var(--brand2); }
 section { margin-top: 28px; }
 h2 { font-size: 19px; margin: 0 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--brand); color: var(--brand); font-weight: 600; }
 h3 { font-size: 15px; margin: 20px 0 8px; color: var(--ink); font-weight: 600; }
@@ -132,7 +133,7 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 {{else}}<div class="callout ok">Every item was decided, every revoke was carried out and verified by re-reading the system, and the journal of changes verified.</div>{{end}}
 <dl class="facts">
   <dt>Campaign</dt><dd>{{$i.Name}} <span class="id">{{$i.ID}}</span></dd>
-  <dt>Created</dt><dd>{{utc $i.CreatedAt}} by {{$i.CreatedBy}}</dd>
+  <dt>Created</dt><dd>{{utc $i.CreatedAt}}{{with $i.CreatedBy}} by {{.}}{{end}}</dd>
   {{if not $i.Due.IsZero}}<dt>Due</dt><dd>{{utc $i.Due}}</dd>{{end}}
   <dt>State</dt><dd><span class="badge b-{{$i.State}}">{{$i.State}}</span>{{if not $i.ClosedAt.IsZero}} {{utc $i.ClosedAt}} by {{$i.ClosedBy}}{{end}}</dd>
   <dt>Scope</dt><dd>{{scope $i.Spec.Scope}}</dd>
@@ -203,12 +204,22 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 <h2>Decisions</h2>
 {{if .Full}}<p class="note">Every decision recorded, in order, changed ones too (the later one counts): {{number $t.Decisions}} in all, {{number $t.RevokeDecisions}} revokes.</p>
 {{else}}<div class="callout warn">This campaign has {{number $t.Items}} items, more than the {{number $h.MaxRows}} this report lists in full. Listed here: every revoke decision ({{number $t.RevokeDecisions}}), with its item's outcome and remediation. The {{number $t.Certifications}} certify decisions are counted per reviewer above; <code>{{$i.ID}}-items.csv</code>, <code>{{$i.ID}}-evidence.xlsx</code> and <code>{{$i.ID}}-evidence.json</code> hold every decision and every item.</div>{{end}}
-{{if .Decisions}}<table>
-<thead><tr><th class="num">Seq</th><th>Decided</th><th>Item</th><th>Reviewer</th><th>Decision</th><th>Justification</th>{{if not .Full}}<th>Outcome</th><th>Remediation</th>{{end}}</tr></thead>
+{{if not .Decisions}}<p class="empty">No {{if not .Full}}revoke {{end}}decision was recorded.</p>
+{{else if .Full}}<table>
+<thead><tr><th class="num">Seq</th><th>Decided</th><th>Item</th><th>Reviewer</th><th>Decision</th><th>Justification</th></tr></thead>
 <tbody>
-{{range .Decisions}}<tr><td class="num">{{.Seq}}</td><td class="when">{{utc .At}}</td><td>{{with .Item}}#{{.ID}} {{.Label}}{{range .Grants}}<span class="sub">{{if .Entitlement}}{{.Entitlement}}{{else}}{{.EntitlementID}}{{end}} ({{.ResourceType}})</span>{{end}}{{else}}#{{.ItemID}}{{end}}</td><td>{{.Reviewer}}</td><td><span class="badge b-{{.Verdict}}">{{.Verdict}}</span></td><td class="why">{{.Justification}}</td>{{if not $.Full}}{{with .Item}}<td><span class="badge b-{{outcome .Outcome.State}}">{{outcome .Outcome.State}}</span></td><td>{{template "proof" .}}</td>{{else}}<td></td><td></td>{{end}}{{end}}</tr>
+{{range .Decisions}}<tr><td class="num">{{.Seq}}</td><td class="when">{{utc .At}}</td><td class="who">{{with .Item}}#{{.ID}} {{.Label}}{{range .Grants}}<span class="sub">{{template "access" .}}</span>{{end}}{{else}}#{{.ItemID}}{{end}}</td><td>{{.Reviewer}}</td><td><span class="badge b-{{.Verdict}}">{{.Verdict}}</span></td><td class="why">{{.Justification}}</td></tr>
 {{end}}</tbody>
-</table>{{else}}<p class="empty">No decision was recorded.</p>{{end}}
+</table>
+{{else}}<p class="note">By reviewer: {{range $k, $r := .ByReviewer}}{{if $k}}, {{end}}<a href="#revokes-{{$k}}">{{$r.Reviewer}}</a> ({{number (len $r.Decisions)}}){{end}}.</p>
+{{range $k, $r := .ByReviewer}}<h3 id="revokes-{{$k}}">Revoke decisions by {{$r.Reviewer}} ({{number (len $r.Decisions)}})</h3>
+<table class="big">
+<thead><tr><th class="num">Seq</th><th>Decided</th><th>Item</th><th>Access</th><th>Justification</th><th>Outcome and remediation</th></tr></thead>
+<tbody>
+{{range $r.Decisions}}<tr><td class="num">{{.Seq}}</td><td class="when">{{utc .At}}</td>{{with .Item}}<td>#{{.ID}} {{.Label}}</td><td>{{range $g, $x := .Grants}}{{if $g}}; {{end}}{{template "access" $x}}{{end}}</td>{{else}}<td>#{{.ItemID}}</td><td></td>{{end}}<td class="why">{{.Justification}}</td><td>{{with .Item}}{{outcome .Outcome.State}}{{if eq .Outcome.State "revoked"}}: {{template "proof" .}}{{end}}{{end}}</td></tr>
+{{end}}</tbody>
+</table>
+{{end}}{{end}}
 </section>
 
 <section id="remediation">
@@ -307,5 +318,6 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
 </body>
 </html>
 {{define "grant"}}<b>{{if .Entitlement}}{{.Entitlement}}{{else}}{{.EntitlementID}}{{end}}</b> <span class="note">{{.ResourceType}}{{if .TimeBound}}, until {{utc .ExpiresAt}}{{else}}, standing{{end}}</span><span class="sub id">{{.GrantID}}</span>{{with .Granted}}<span class="sub">granted {{utc .At}} by {{.By}}{{with .Reason}}: {{.}}{{end}}</span>{{end}}{{end}}
+{{define "access"}}{{if .Entitlement}}{{.Entitlement}}{{else}}{{.EntitlementID}}{{end}} ({{.ResourceType}}){{end}}
 {{define "proof"}}<span class="badge b-{{.Remediation.Status}}">{{remText .Remediation.Status}}</span>{{with .Remediation.Verification}}<span class="sub">{{if .Verified}}verified{{else}}still held{{end}} {{utc .At}}</span>{{end}}{{with .Remediation.Error}}<span class="sub err">{{.}}</span>{{end}}{{with .Remediation.Guard}}<span class="sub">guard {{.}}</span>{{end}}{{end}}
 `

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -43,11 +42,9 @@ type reviewerStats struct {
 
 // verifyStats counts the remediations verified one way.
 type verifyStats struct {
-	Method              VerifyMethod
-	Items, Verified     int
-	First, Last         time.Time
-	SnapshotHashes      map[string]bool
-	snapshotHashesOrder []string
+	Method          VerifyMethod
+	Items, Verified int
+	First, Last     time.Time
 }
 
 func newTally(drift *DriftReport) *tally {
@@ -136,7 +133,7 @@ func (t *tally) add(b *evidenceBatch) {
 		if v := it.Remediation.Verification; v != nil {
 			vs := t.Verify[v.Method]
 			if vs == nil {
-				vs = &verifyStats{Method: v.Method, SnapshotHashes: map[string]bool{}}
+				vs = &verifyStats{Method: v.Method}
 				t.Verify[v.Method] = vs
 			}
 			vs.Items++
@@ -148,10 +145,6 @@ func (t *tally) add(b *evidenceBatch) {
 			}
 			if v.At.After(vs.Last) {
 				vs.Last = v.At
-			}
-			if v.SnapshotHash != "" && !vs.SnapshotHashes[v.SnapshotHash] {
-				vs.SnapshotHashes[v.SnapshotHash] = true
-				vs.snapshotHashesOrder = append(vs.snapshotHashesOrder, v.SnapshotHash)
 			}
 		}
 		if p, ok := t.People[it.Principal.ID]; ok && p == nil {
@@ -287,14 +280,4 @@ func utc(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
-}
-
-// sortedStrings returns the keys of a set, sorted.
-func sortedStrings(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

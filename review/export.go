@@ -62,11 +62,12 @@ type ExportOptions struct {
 	// its snapshot. Export always writes the manifest.
 	Formats []ExportFormat
 	// Journal, if set, is provision's journal the campaign's revokes were
-	// recorded in: it is verified (Journal.Verify with Anchors) before
-	// anything is written, and the result is part of the manifest and of
-	// each report. A journal that fails verification does not stop the
-	// export: the failure is what the auditor must see. Without a
-	// journal, the reports say that it was not verified.
+	// recorded in: it is verified (Journal.Verify with Anchors) after the
+	// campaign is read, so that its head covers every change the export
+	// shows, and the result is part of the manifest and of each report.
+	// A journal that fails verification does not stop the export: the
+	// failure is what the auditor must see; a journal that cannot be read
+	// does. Without a journal, the reports say that it was not verified.
 	Journal *provision.Journal
 	// Anchors are journal heads kept from earlier verifications, passed
 	// to Journal.Verify.
@@ -285,21 +286,24 @@ type exportHead struct {
 	Files []ManifestFile
 }
 
-// newHead prepares the head of an export: the journal verified (unless
-// verified already), the time.
-func newHead(ctx context.Context, o ExportOptions) (*exportHead, error) {
-	h := &exportHead{Drift: o.Drift, ExportedAt: o.Now().UTC().Truncate(time.Millisecond), Version: version(), MaxRows: o.HTMLMaxRows}
-	switch {
-	case o.JournalCheck != nil:
-		h.Journal = o.JournalCheck
-	case o.Journal != nil:
-		jc, err := VerifyJournal(ctx, o.Journal, h.ExportedAt, o.Anchors...)
-		if err != nil {
-			return nil, err
-		}
-		h.Journal = jc
+// newHead prepares the head of an export.
+func newHead(o ExportOptions) *exportHead {
+	return &exportHead{Drift: o.Drift, Journal: o.JournalCheck, ExportedAt: o.Now().UTC().Truncate(time.Millisecond), Version: version(), MaxRows: o.HTMLMaxRows}
+}
+
+// verifyJournal verifies o.Journal into h, unless a verification was given.
+// It runs after the campaign is read, so that the journal's head covers
+// every change the export shows.
+func (h *exportHead) verifyJournal(ctx context.Context, o ExportOptions) error {
+	if h.Journal != nil || o.Journal == nil {
+		return nil
 	}
-	return h, nil
+	jc, err := VerifyJournal(ctx, o.Journal, o.Now(), o.Anchors...)
+	if err != nil {
+		return err
+	}
+	h.Journal = jc
+	return nil
 }
 
 // version returns zgov's version as the build records it.
@@ -379,12 +383,12 @@ func (c *Campaign) WriteHTML(ctx context.Context, w io.Writer, opts *ExportOptio
 // writeOne writes one format.
 func (c *Campaign) writeOne(ctx context.Context, opts *ExportOptions, sink func(*exportHead) evidenceSink) error {
 	o := opts.withDefaults()
-	h, err := newHead(ctx, o)
-	if err != nil {
-		return err
-	}
+	h := newHead(o)
 	s := sink(h)
 	if err := c.pass(ctx, h, s); err != nil {
+		return err
+	}
+	if err := h.verifyJournal(ctx, o); err != nil {
 		return err
 	}
 	return s.end()

@@ -67,10 +67,7 @@ func (c *Campaign) Export(ctx context.Context, dir string, opts *ExportOptions) 
 			}
 		}
 	}
-	h, err := newHead(ctx, o)
-	if err != nil {
-		return nil, err
-	}
+	h := newHead(o)
 
 	stage, err := os.MkdirTemp(dir, ".zgov-export-")
 	if err != nil {
@@ -83,7 +80,7 @@ func (c *Campaign) Export(ctx context.Context, dir string, opts *ExportOptions) 
 		}
 	}()
 
-	m := &Manifest{Campaign: c.id, ExportedAt: h.ExportedAt, Version: h.Version, Journal: h.Journal, Drift: summarise(o.Drift), Files: []ManifestFile{}}
+	m := &Manifest{Campaign: c.id, ExportedAt: h.ExportedAt, Version: h.Version, Drift: summarise(o.Drift), Files: []ManifestFile{}}
 	var outs []*exportFile
 	defer func() {
 		for _, f := range outs {
@@ -120,6 +117,10 @@ func (c *Campaign) Export(ctx context.Context, dir string, opts *ExportOptions) 
 	if err := c.pass(ctx, h, append(all, count)...); err != nil {
 		return nil, exportCause(err, outs)
 	}
+	if err := h.verifyJournal(ctx, o); err != nil {
+		return nil, err
+	}
+	m.Journal = h.Journal
 	// In the order of formats: the HTML report last, listing the others.
 	for _, f := range formats {
 		out := files[f]

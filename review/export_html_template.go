@@ -138,9 +138,9 @@ footer { padding: 14px 40px 22px; border-top: 1px solid var(--line); color: var(
   <dt>State</dt><dd><span class="badge b-{{$i.State}}">{{$i.State}}</span>{{if not $i.ClosedAt.IsZero}} {{utc $i.ClosedAt}} by {{$i.ClosedBy}}{{end}}</dd>
   <dt>Scope</dt><dd>{{scope $i.Spec.Scope}}</dd>
   <dt>Reviewers assigned by</dt><dd>{{rules $i.Spec}}; nobody reviews their own access</dd>
-  <dt>Several reviewers on an item</dt><dd>{{if eq $i.Spec.Consensus "all_revoke"}}revoked only when every reviewer revokes{{else}}one revoke revokes{{end}}</dd>
-  <dt>Undecided items at close</dt><dd>{{if eq $i.Spec.Default "keep"}}certified (kept){{else if eq $i.Spec.Default "revoke"}}revoked{{else}}left undecided{{end}}</dd>
-  <dt>Revokes carried out</dt><dd>{{if eq $i.Spec.Remediate "on_decision"}}as soon as decided{{else}}at close{{end}}, through zgov's provisioning (guards, journal), each verified by re-reading the person's access</dd>
+  <dt>Several reviewers on an item</dt><dd>{{consensus $i.Spec.Consensus}}</dd>
+  <dt>Undecided items at close</dt><dd>{{defaultAt $i.Spec.Default}}</dd>
+  <dt>Revokes carried out</dt><dd>{{remediate $i.Spec.Remediate}}, through zgov's provisioning (guards, journal), each verified by re-reading the person's access</dd>
 </dl>
 </section>
 

@@ -21,8 +21,10 @@ type jsonItem struct {
 }
 
 // jsonSink writes FormatJSON: the sections of Evidence in the order an
-// export reads them (decisions, events, items), each record on a line.
+// export reads them (decisions, events, items), each record on a line,
+// then the journal's verification.
 type jsonSink struct {
+	h       *exportHead
 	bw      *bufio.Writer
 	enc     *json.Encoder
 	section int  // 0 decisions, 1 events, 2 items, 3 done
@@ -41,13 +43,13 @@ func newJSONSink(w io.Writer) *jsonSink {
 func (s *jsonSink) history() bool { return true }
 
 func (s *jsonSink) begin(h *exportHead) error {
+	s.h = h
 	head := struct {
-		Campaign   CampaignInfo  `json:"campaign"`
-		ExportedAt time.Time     `json:"exported_at,omitzero"`
-		Version    string        `json:"zgov_version,omitempty"`
-		Journal    *JournalCheck `json:"journal"`
-		Drift      *DriftReport  `json:"drift,omitempty"`
-	}{h.Info, h.ExportedAt, h.Version, h.Journal, h.Drift}
+		Campaign   CampaignInfo `json:"campaign"`
+		ExportedAt time.Time    `json:"exported_at,omitzero"`
+		Version    string       `json:"zgov_version,omitempty"`
+		Drift      *DriftReport `json:"drift,omitempty"`
+	}{h.Info, h.ExportedAt, h.Version, h.Drift}
 	data, err := json.Marshal(head)
 	if err != nil {
 		return err
@@ -110,6 +112,13 @@ func (s *jsonSink) batch(b *evidenceBatch) error {
 
 func (s *jsonSink) end() error {
 	s.to(len(jsonSections))
+	// The journal is verified after the campaign is read.
+	data, err := json.Marshal(s.h.Journal)
+	if err != nil {
+		return err
+	}
+	s.bw.WriteString(",\n\"journal\":")
+	s.bw.Write(data)
 	s.bw.WriteString("}\n")
 	return s.bw.Flush()
 }

@@ -355,6 +355,22 @@ func (e *evidenceTx) assignments(ctx context.Context, items []exportItem) error 
 		return e.wrap(err)
 	}
 	defer rows.Close()
+	// Item IDs are dense, from 1, so the page holds first..first+len-1;
+	// a map finds them if they ever are not.
+	index := func(id int64) (int, bool) {
+		i := int(id - first)
+		return i, i >= 0 && i < len(items) && items[i].ID == id
+	}
+	if items[len(items)-1].ID-first != int64(len(items)-1) {
+		pos := make(map[int64]int, len(items))
+		for i, it := range items {
+			pos[it.ID] = i
+		}
+		index = func(id int64) (int, bool) {
+			i, ok := pos[id]
+			return i, ok
+		}
+	}
 	type assignment struct {
 		item int
 		pos  int64
@@ -369,9 +385,8 @@ func (e *evidenceTx) assignments(ctx context.Context, items []exportItem) error 
 		if err := rows.Scan(&id, &pos, &reviewer, &active, &rule, &reason, &fallback, &assigned, &verdict, &justification, &decided); err != nil {
 			return e.wrap(err)
 		}
-		// Item IDs are dense, from 1: the page holds first..first+len-1.
-		i := int(id - first)
-		if i < 0 || i >= len(items) || items[i].ID != id {
+		i, ok := index(id)
+		if !ok {
 			continue
 		}
 		a.Reviewer, a.Reason, a.Justification = e.intern(reviewer), e.intern(reason), string(justification)

@@ -281,3 +281,30 @@ func utc(t time.Time) string {
 	}
 	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
 }
+
+// consensusText says in words how several reviewers' decisions combine.
+func consensusText(c Consensus) string {
+	if c == AllRevoke {
+		return "revoked only when every reviewer revokes"
+	}
+	return "one revoke revokes"
+}
+
+// defaultText says in words what Close does with undecided items.
+func defaultText(d Default) string {
+	switch d {
+	case DefaultKeep:
+		return "certified (kept)"
+	case DefaultRevoke:
+		return "revoked"
+	}
+	return "left undecided"
+}
+
+// remediateText says in words when revokes are carried out.
+func remediateText(r RemediateWhen) string {
+	if r == RemediateOnDecision {
+		return "as soon as decided"
+	}
+	return "at close"
+}

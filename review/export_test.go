@@ -396,6 +396,10 @@ func TestExportXLSX(t *testing.T) {
 				t.Errorf("Overview: %s = %q, want %q", k, kv[k], v)
 			}
 		}
+		// Times are dates in the workbook, shown in UTC.
+		if !regexp.MustCompile(`^2026-03-01 10:00:\d\d$`).MatchString(kv["Created"]) {
+			t.Errorf("Overview: Created = %q, want a date", kv["Created"])
+		}
 		rows, err := x.GetRows("Items")
 		if err != nil {
 			t.Fatal(err)
@@ -419,6 +423,9 @@ func TestExportXLSX(t *testing.T) {
 			if at(4) != c["principal_name"] || at(30) != c["justification"] && "'"+at(30) != c["justification"] || at(32) != c["remediation_status"] {
 				t.Errorf("Items row %v does not match the CSV's %v", r, c)
 			}
+		}
+		if got := rows[4][31]; !regexp.MustCompile(`^2026-03-01 10:00:\d\d$`).MatchString(got) {
+			t.Errorf("Items: decided at %q, want a date", got)
 		}
 		style, err := x.GetCellStyle("Items", "A1")
 		if err != nil {
@@ -542,10 +549,15 @@ func TestExportUnwritable(t *testing.T) {
 	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	readOnly := filepath.Join(base, "read-only")
+	if err := os.Mkdir(readOnly, 0o500); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, dir string
 		want      error
 	}{
+		{"read-only", readOnly, fs.ErrPermission},
 		{"missing", filepath.Join(base, "missing"), fs.ErrNotExist},
 		{"a file", file, review.ErrNotDirectory},
 		{"under a file", filepath.Join(file, "sub"), nil},
@@ -554,6 +566,9 @@ func TestExportUnwritable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := os.Stat("/proc/self"); tc.dir == "/proc/self" && err != nil {
 				t.Skip("no /proc")
+			}
+			if tc.dir == readOnly && os.Geteuid() == 0 {
+				t.Skip("root writes into a read-only directory (the cases under a file and in /proc fail for root too)")
 			}
 			_, err := f.c.Export(t.Context(), tc.dir, f.options())
 			var ee *review.ExportError
@@ -569,8 +584,11 @@ func TestExportUnwritable(t *testing.T) {
 		})
 	}
 	entries, _ := os.ReadDir(base)
-	if len(entries) != 1 {
+	if len(entries) != 2 {
 		t.Errorf("left behind: %v", entries)
+	}
+	if entries, _ := os.ReadDir(readOnly); len(entries) != 0 {
+		t.Errorf("left behind in the read-only directory: %v", entries)
 	}
 }
 
@@ -635,6 +653,47 @@ func TestExportAtomic(t *testing.T) {
 	m, err := f.c.Export(ctx, one, o)
 	if err != nil || len(m.Files) != 1 || m.Files[0].Name != "q1-items.csv" {
 		t.Errorf("CSV only: %+v, %v", m, err)
+	}
+}
+
+// brokenJournalStore is a journal store that cannot be read.
+type brokenJournalStore struct{ provision.JournalStore }
+
+var errJournalDown = errors.New("journal store is down")
+
+func (brokenJournalStore) Head(context.Context) (provision.JournalHead, error) {
+	return provision.JournalHead{}, errJournalDown
+}
+
+// TestExportFailsLate: an export that fails after it started writing (the
+// journal cannot be read once the campaign is) leaves nothing, and the
+// files of an earlier export it would have replaced are as they were.
+func TestExportFailsLate(t *testing.T) {
+	ctx := t.Context()
+	f := newEvidenceFixture(t, sqldbtest.SQLiteFileDSN(t), true)
+	broken, err := provision.NewJournal(brokenJournalStore{provision.NewMemoryJournalStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	o := f.options()
+	o.Journal = broken
+	if _, err := f.c.Export(ctx, dir, o); !errors.Is(err, errJournalDown) {
+		t.Errorf("export with a broken journal: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed export left %v", entries)
+	}
+	if _, err := f.c.Export(ctx, dir, f.options()); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotDir(t, dir)
+	o.Overwrite = true
+	if _, err := f.c.Export(ctx, dir, o); !errors.Is(err, errJournalDown) {
+		t.Errorf("export over an export with a broken journal: %v", err)
+	}
+	if diff := cmp.Diff(before, snapshotDir(t, dir)); diff != "" {
+		t.Errorf("a failed export changed the directory (-before +after):\n%s", diff)
 	}
 }
 

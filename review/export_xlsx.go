@@ -168,19 +168,22 @@ type overviewWriter struct {
 	err error
 }
 
-// set writes values on the next row, the first in style (0: none).
+// set writes values on the next row, the first in style (0: none); times
+// are dates in UTC.
 func (o *overviewWriter) set(style int, values ...any) {
 	if o.err != nil {
 		return
 	}
 	o.row++
 	cell := "A" + strconv.Itoa(o.row)
+	var dates []int
 	for i, v := range values {
 		if t, ok := v.(time.Time); ok {
 			if t.IsZero() {
 				values[i] = nil
 			} else {
-				values[i] = excelize.Cell{StyleID: o.st.date, Value: t.UTC()}
+				values[i] = t.UTC()
+				dates = append(dates, i)
 			}
 		}
 	}
@@ -188,12 +191,30 @@ func (o *overviewWriter) set(style int, values ...any) {
 		return
 	}
 	if style != 0 {
-		o.err = o.f.SetCellStyle(sheetOverview, cell, cell, style)
+		if o.err = o.f.SetCellStyle(sheetOverview, cell, cell, style); o.err != nil {
+			return
+		}
+	}
+	for _, i := range dates {
+		name, err := excelize.CoordinatesToCellName(i+1, o.row)
+		if err == nil {
+			err = o.f.SetCellStyle(sheetOverview, name, name, o.st.date)
+		}
+		if err != nil {
+			o.err = err
+			return
+		}
 	}
 }
 
-// kv writes a labelled value.
-func (o *overviewWriter) kv(label string, value any) { o.set(o.st.label, label, value) }
+// kv writes a labelled value, text wrapped.
+func (o *overviewWriter) kv(label string, value any) {
+	o.set(o.st.label, label, value)
+	if _, text := value.(string); text && o.err == nil {
+		cell := "B" + strconv.Itoa(o.row)
+		o.err = o.f.SetCellStyle(sheetOverview, cell, cell, o.st.wrap)
+	}
+}
 
 // section starts a section after a blank row.
 func (o *overviewWriter) section(title string) {
@@ -209,9 +230,6 @@ func (s *xlsxSink) overview() error {
 		if err := f.SetColWidth(sheetOverview, col, col, w); err != nil {
 			return err
 		}
-	}
-	if err := f.SetCellStyle(sheetOverview, "B1", "B200", s.styles.wrap); err != nil {
-		return err
 	}
 	o.set(s.styles.title, "Access review evidence")
 	o.set(s.styles.label, info.Name)
@@ -230,9 +248,9 @@ func (s *xlsxSink) overview() error {
 	o.kv("Item kind", string(info.Spec.ItemKind))
 	o.kv("Scope", describeScope(info.Spec.Scope))
 	o.kv("Reviewers assigned by", describeRules(info.Spec))
-	o.kv("Several reviewers", string(info.Spec.Consensus))
-	o.kv("Undecided at close", string(info.Spec.Default))
-	o.kv("Revokes carried out", string(info.Spec.Remediate))
+	o.kv("Several reviewers on an item", consensusText(info.Spec.Consensus))
+	o.kv("Undecided items at close", defaultText(info.Spec.Default))
+	o.kv("Revokes carried out", remediateText(info.Spec.Remediate)+", each verified by re-reading the person's access")
 
 	o.section("Population evidence")
 	o.kv("Snapshot hash", pop.SnapshotHash)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,64 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// The HTML report may load nothing: no element refers to anything by URL.
+var externalRef = regexp.MustCompile(`(?i)(src|href|action|poster|srcset|data)\s*=\s*["']?\s*(https?:|//)|url\(|@import|<link|<script|<img|<iframe|<object|<embed`)
+
+// TestExportHTML: the report shows each section with its counts, every
+// decision with its justification, the failed and manual remediations
+// with their errors, the drift, and the journal's verification; hostile
+// names are text; nothing is loaded from outside the file.
+func TestExportHTML(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		t.Parallel()
+		f := newEvidenceFixture(t, dsn, false)
+		var buf bytes.Buffer
+		if err := f.c.WriteHTML(t.Context(), &buf, f.options()); err != nil {
+			t.Fatal(err)
+		}
+		page := buf.String()
+		if m := externalRef.FindString(page); m != "" {
+			t.Errorf("the report refers outside itself: %q", m)
+		}
+		for _, want := range []string{
+			"<h2>Summary</h2>", "<h2>Population evidence</h2>", "<h2>Reviewers</h2>", "<h2>Items</h2>", "<h2>Decisions</h2>",
+			"<h2>Remediation</h2>", "<h2>Drift</h2>", "<h2>Integrity</h2>",
+			f.snap.Hash(), "left support in January", "still covers weekends", "not a customer",
+			"&lt;script&gt;alert(&#34;ann&#34;)&lt;/script&gt;Ann O&#39;Hara &amp; Co",
+			"&lt;img src=x onerror=alert(1)&gt; left billing",
+			"backend is down for this grant", "protected_list", "group:11:member@user:2", "group:10:member@user:3",
+			"The journal of changes verified", "review/q1/4",
+		} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the report lacks %q", want)
+			}
+		}
+		if strings.Contains(page, hostileName) || strings.Contains(page, "<img src=x") {
+			t.Error("hostile text reached the report unescaped")
+		}
+	})
+}
+
+// TestExportHTMLSummaries: past HTMLMaxRows items the report lists the
+// revoke decisions and the remediations not done, and counts the rest.
+func TestExportHTMLSummaries(t *testing.T) {
+	f := newEvidenceFixture(t, sqldbtest.SQLiteFileDSN(t), false)
+	o := f.options()
+	o.HTMLMaxRows = 3
+	var buf bytes.Buffer
+	if err := f.c.WriteHTML(t.Context(), &buf, o); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if strings.Contains(page, "<h2>Items</h2>") || strings.Contains(page, "still covers weekends") {
+		t.Error("a summary report lists the items or certify decisions")
+	}
+	for _, want := range []string{"more than the 3 this report lists in full", "left support in January", "not a customer",
+		"no longer staff", "backend is down for this grant", "protected_list", "q1-items.csv"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the summary report lacks %q", want)
+		}
+	}
 }

@@ -19,8 +19,8 @@
 // (WriteCSV, WriteXLSX, WriteJSON, WriteHTML), timing each and sampling the heap every
 // 5 ms while it runs (internal/measure). Targets: CSV under 2 s, XLSX under 30 s, a
 // peak heap under 500 MB. The HTML report of a campaign larger than
-// review.DefaultHTMLMaxRows items is a report of summaries; "usable" is judged here as
-// a file under 10 MB (a browser opens it at once).
+// review.DefaultHTMLMaxRows items is a report of summaries (and every revoke in full);
+// "usable" is judged here, a heuristic of this command's, as a file under 10 MB.
 //
 // # Phase 2: remediation at the rate limit
 //
@@ -31,8 +31,9 @@
 // revokes the first -remediate of them and Campaign.Remediate carries them out through
 // the bulk endpoint (destroy_many, 100 a job). The report gives the requests by
 // endpoint against the expectation: ceil(revokes/100) jobs + their polls + the
-// membership lookup + the verification re-read (+ a few fixed reads), and the 429s the
-// simulator sent (target: 0). The sync that sets the campaign up is not counted.
+// membership lookup (at most ceil(memberships/100) reads) + the verification re-read,
+// with 10 requests of slack for fixed reads, and the 429s the simulator sent (target:
+// 0). The sync that sets the campaign up runs at the rate limit too but is not counted.
 //
 // # The database
 //

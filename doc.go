@@ -24,8 +24,8 @@
 //     deprovisioning ladder, reactivate), guards (owner, last admin, the
 //     credential's own user, protected principals, blast-radius caps), the
 //     tamper-evident journal (in memory, or in a SQLite file or a PostgreSQL
-//     database that outlives the process), and day-one access by policy,
-//     plan and apply.
+//     database that outlives the process), day-one access by policy, plan
+//     and apply, and time-bound grants that a worker revokes at expiry.
 //   - [github.com/zgov-io/zgov/review]: user access review campaigns over a
 //     snapshot (population evidence, scope, reviewers by rule with no
 //     self-review, durable decisions with their history), revokes carried
@@ -72,4 +72,23 @@
 //	// Output:
 //	// granted
 //	// + grant group:20000000002:member@user:10000000003
+//
+// # Time-bound grants
+//
+// provision.TimeBound grants access for a while and takes it back when the
+// time is up. Each grant's record and its expiry job are written in one
+// transaction in the provision.Store's database (a SQLite file, or
+// PostgreSQL for many workers) before the grant is made; the jobs run on
+// River, and a worker (TimeBound.Run, in the process that grants or in any
+// number of others, such as examples/jit-worker) revokes each grant at its
+// expiry, once, even if the process that granted it died. Access the
+// principal held before the grant (standing access) is kept. Grants
+// expiring in the same second are revoked together, in bulk where Zendesk
+// has bulk endpoints; every worker sweeps for grants past their expiry that
+// a lost job missed; notices before an expiry and a failure hook let a
+// platform offer an extension and page someone when a revoke fails for
+// good; Extend moves the end and End ends a grant now. TimeBound.Marks,
+// passed as access.SyncOptions.TimeBound, marks the open grants in a
+// snapshot, and plans treat them as held until they end. The package
+// documentation of provision has the details.
 package zgov

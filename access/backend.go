@@ -16,7 +16,9 @@ import (
 // them.
 //
 // Optional capabilities are separate interfaces a backend may also
-// implement: RequestCounter and PrincipalGrantsLister.
+// implement: TypeDeclarer, RequestCounter, PrincipalGrantsLister,
+// PrincipalReader, HolderLister, GuardFactsProvider, BulkChanger,
+// AccountManager and BulkAccountCreator.
 type Backend interface {
 	// Info describes the backend, the account it reads and the resource
 	// types it holds.
@@ -38,6 +40,15 @@ type Backend interface {
 	// Revoke removes a grant. Revoking what is not granted succeeds with
 	// StatusAlreadyRevoked. Errors wrap the same sentinels as Grant's, and
 	// a partial change is reported as for Grant.
+	//
+	// A revoke takes away only the grant it names, and says so when the
+	// system puts something in its place: a principal that must hold one
+	// built-in role is not left without one, but demoted to the next lower,
+	// which Result.Added names (Zendesk: revoking role:admin:assigned leaves
+	// role:agent:assigned, not end user; revoking role:agent:assigned leaves
+	// role:end-user:assigned, and Result.Replaced lists the group
+	// memberships and custom role Zendesk removes with it). The lowest role
+	// cannot be revoked (ErrNotGrantable): grant another instead.
 	Revoke(ctx context.Context, req RevokeRequest) (Result, error)
 }
 
@@ -136,7 +147,8 @@ type Result struct {
 	// user.
 	Replaced []Grant
 	// Added lists other grants the call created on the way, such as the
-	// agent role of an end user promoted to join a group.
+	// agent role of an end user promoted to join a group, or the lower role
+	// a revoked built-in role leaves (the agent role of a revoked admin).
 	Added []Grant
 	// Note is a human-readable remark, such as why a grant was replaced.
 	Note string
@@ -199,6 +211,23 @@ type TypeDeclarer interface {
 // records the difference over a sync in the snapshot's provenance.
 type RequestCounter interface {
 	Requests() int64
+}
+
+// HolderLister is an optional Backend capability: who holds one
+// entitlement now, read cheaply where the system has a filter for it
+// (Zendesk: GET /users?role=admin, 100 users a request, so one request for
+// the admins of most accounts), rather than by a sync of the whole account.
+// provision's guards use it to count the admins that remain when a change
+// takes the admin entitlement away.
+//
+// Holders returns the IDs of the principals holding entitlementID, as a sync
+// would show them: within the backend's scope, suspended holders included
+// (each once, in any order). It costs about one request per 100 holders.
+// Errors wrap ErrMalformedID or ErrUnknownEntitlement where those
+// apply, and ErrUnsupported for an entitlement the backend cannot list
+// cheaply (the caller falls back to a sync, or refuses).
+type HolderLister interface {
+	Holders(ctx context.Context, entitlementID string) ([]string, error)
 }
 
 // PrincipalGrantsLister is an optional Backend capability: listing one

@@ -37,8 +37,16 @@
 // StatusAlreadyRevoked, and fail with ErrUnknownEntitlement,
 // ErrUnknownPrincipal, ErrNotGrantable or ErrUnsupported. Backends may also
 // implement optional capabilities, discovered by type assertion as in
-// database/sql: RequestCounter and PrincipalGrantsLister (used by GrantsFor,
-// which falls back to a full sync).
+// database/sql: RequestCounter, PrincipalGrantsLister (used by GrantsFor,
+// which falls back to a full sync), PrincipalReader, HolderLister (who holds
+// one entitlement, such as the admins, without a sync), GuardFactsProvider,
+// BulkChanger, AccountManager and BulkAccountCreator.
+//
+// A revoke takes away the grant it names; where the system puts another in
+// its place, Result.Added says so. A Zendesk user holds one built-in role:
+// revoking role:admin:assigned leaves role:agent:assigned (not end user),
+// and revoking role:agent:assigned leaves role:end-user:assigned (see
+// Backend.Revoke).
 //
 // The memaccess package is an in-memory backend; accesstest is the
 // conformance suite every backend passes.

@@ -23,9 +23,9 @@ import (
 //     a *PartialError carrying what changed, never an empty result.
 //   - It wraps every error once, naming the operation and the grant.
 //
-// Backends' optional capabilities (RequestCounter, PrincipalGrantsLister) are
-// found by type assertion, with a fallback or ErrUnsupported where a backend
-// lacks one. A System is safe for concurrent use if its backend is.
+// Backends' optional capabilities (RequestCounter, PrincipalGrantsLister,
+// HolderLister) are found by type assertion, with a fallback or
+// ErrUnsupported where a backend lacks one. A System is safe for concurrent use if its backend is.
 type System struct {
 	b Backend
 
@@ -280,6 +280,41 @@ func (s *System) GrantsFor(ctx context.Context, principalID string) ([]Grant, er
 		}
 	}
 	return slices.Clip(gs), nil
+}
+
+// Holders returns the principals holding entitlementID now, sorted and
+// each once, through the backend's HolderLister (ErrUnsupported without
+// one, or for an entitlement it cannot list). entitlementID is checked as
+// Grant checks it, before the backend sees it. A backend that answers with
+// a malformed principal ID fails with ErrBadResult.
+func (s *System) Holders(ctx context.Context, entitlementID string) ([]string, error) {
+	ref, err := ParseEntitlementID(entitlementID)
+	if err != nil {
+		return nil, fmt.Errorf("access: holders: %w", err)
+	}
+	syntax, err := s.syntaxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSyntax(syntax, "entitlement", entitlementID, ref.Resource.String()); err != nil {
+		return nil, fmt.Errorf("access: holders: %w", err)
+	}
+	l, ok := s.b.(HolderLister)
+	if !ok {
+		return nil, fmt.Errorf("access: holders of %s: the backend lists no holders: %w", entitlementID, ErrUnsupported)
+	}
+	ids, err := l.Holders(ctx, entitlementID)
+	if err != nil {
+		return nil, fmt.Errorf("access: holders of %s: %w", entitlementID, err)
+	}
+	for _, id := range ids {
+		if _, err := ParseResourceID(id); err != nil {
+			return nil, fmt.Errorf("access: holders of %s: backend returned principal %s: %w", entitlementID, quoteShort(id), ErrBadResult)
+		}
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return slices.Clip(slices.Compact(ids)), nil
 }
 
 // Requests returns the backend's request count, or ErrUnsupported if it is

@@ -44,9 +44,13 @@ type DoOptions struct {
 	// Snapshot, if set, is the account's access as read last (it must be
 	// of the System's account: ErrWrongAccount otherwise): the share cap
 	// counts its team members, and the last-admin guard takes its admins,
-	// each read again now, as Apply reads a plan's. Without it, Do cannot
-	// tell whether another admin remains, and blocks a change that takes
-	// the admin entitlement from an active admin (GuardLastAdmin).
+	// each read again now, as Apply reads a plan's. Without it, the
+	// last-admin guard lists the admins now through the backend
+	// (access.HolderLister; Zendesk: GET /users?role=admin, one request for
+	// up to 100 admins) and reads them with the principals; a backend that
+	// cannot list them gets every change that takes the admin entitlement
+	// from an active admin blocked (GuardLastAdmin), since Do cannot tell
+	// whether another remains.
 	Snapshot *access.Snapshot
 	// Progress, if set, is called as changes finish, from one goroutine
 	// at a time, with Apply's phases but "check".
@@ -57,8 +61,10 @@ type DoOptions struct {
 // revoke at expiry, a review's revoke decision) through the machinery of
 // Apply: the guards, the journal (each change begun before it runs and
 // finished after, under its journal ID), the backend's bulk capabilities
-// (a thousand group revokes go as ten bulk jobs of 100, not a thousand
-// requests) and resumability. The report has a result per change, in the
+// (a thousand revokes of one group go as ten bulk jobs of 100, after the
+// reads that find the memberships: on Zendesk the cheaper of a read per
+// user and a read of the group's memberships, 100 a page) and
+// resumability. The report has a result per change, in the
 // order given.
 //
 // Do checks its input before it journals or changes anything, and refuses bad
@@ -89,10 +95,20 @@ type DoOptions struct {
 // finished as blocked). A grant of an exclusive type (access.GuardFacts:
 // a built-in role, a custom role) takes away what it replaces: Do reads
 // what the principal holds of that type (access.PrincipalReader, or
-// System.GrantsFor) and sets Change.Removes to it. Admins are read now too
-// (see DoOptions.Snapshot); a backend that cannot read principals' roles
-// (no access.PrincipalReader) gets every change that may take the admin
-// entitlement blocked, since Do cannot verify that an admin remains. More
+// System.GrantsFor) and sets Change.Removes to it. The last-admin guard
+// blocks only a change that would leave no active admin (one who exists, is
+// not suspended and holds GuardFacts.AdminEntitlementID, as the backend reads
+// them now; an owner counts only as such), as Apply's does: the admins are
+// those of DoOptions.Snapshot or, without one, those the backend lists now
+// (access.HolderLister), listed at most once per call and only for a change
+// that may take the admin entitlement: a revoke of it (one request more on
+// Zendesk), or a grant of another entitlement of its type or a
+// deprovisioning step of a principal who is an active admin (two: the
+// admins are read after the principals). A
+// backend that cannot read principals' roles (no access.PrincipalReader)
+// gets every change that may take the admin entitlement blocked, and one
+// that cannot list the admins, without a snapshot, every such change to an
+// active admin, since Do cannot verify that an admin remains. More
 // destructive changes (revokes, deprovisioning steps, grants that replace)
 // than Guards.MaxDestructive refuse the whole call with a *GuardError
 // (GuardBlastRadius), and nothing is written.
@@ -112,8 +128,8 @@ type DoOptions struct {
 // (verify on a schedule instead). Two calls through one Journal do not
 // carry out one journal ID at once: the later one's change is StateStale.
 // The error return is for a call refused (with no report: bad input, a
-// cap, a snapshot of another account, guard facts or principals that could
-// not be read) or cut short (ctx, a journal failure: with the report so
+// cap, a snapshot of another account, guard facts, principals or admins
+// that could not be read) or cut short (ctx, a journal failure: with the report so
 // far); changes that failed are in the report, StateFailed with their
 // error, and journaled as failed.
 func Do(ctx context.Context, sys *access.System, j *Journal, changes []Change, opts *DoOptions) (*ApplyReport, error) {
@@ -345,8 +361,8 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 	idx := slices.Sorted(maps.Keys(pending))
 
 	// Read what the guards need: the principals that an exclusive grant
-	// or a loss of the admin entitlement concerns, and the snapshot's
-	// admins.
+	// or a loss of the admin entitlement concerns, and the admins (the
+	// snapshot's, or those the backend lists now).
 	reader, _ := a.sys.Backend().(access.PrincipalReader)
 	var objectTypes []string
 	if reader != nil {
@@ -367,21 +383,76 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 			candidates = append(candidates, i)
 		}
 	}
+	readsAdmins := reader != nil && slices.Contains(objectTypes, typeOfID(adminEID))
 	var admins []string
 	if len(candidates) > 0 && o.Snapshot != nil {
 		admins = slices.Collect(maps.Keys(activeHolders(o.Snapshot, adminEID)))
 	}
+	// Without a snapshot the admins are listed now (access.HolderLister:
+	// Zendesk's GET /users?role=admin, one request for most accounts) and
+	// read with the principals, when a change may take the admin
+	// entitlement from an active admin: at once for a revoke of it, whose
+	// principal is an admin but by a race, so that one read serves both;
+	// for a grant of another role or a deprovisioning step (most often of
+	// someone who is no admin) only once the read shows an active admin
+	// among their principals, and then the admins are read after.
+	adminsUnknown := error(nil) // why the admins cannot be listed
+	listed := false
+	listAdmins := func() error {
+		listed = true
+		hs, err := a.sys.Holders(ctx, adminEID)
+		switch {
+		case errors.Is(err, access.ErrUnsupported):
+			adminsUnknown = err
+		case err != nil:
+			return fmt.Errorf("provision: do: list the admins: %w", err)
+		}
+		admins = hs
+		return nil
+	}
+	mayList := len(candidates) > 0 && o.Snapshot == nil && readsAdmins
+	if mayList && slices.ContainsFunc(candidates, func(i int) bool { return a.plan.Changes[i].Kind == ChangeRevoke }) {
+		if err := listAdmins(); err != nil {
+			return err
+		}
+	}
 	states := map[string]access.PrincipalState{}
-	if reader != nil && len(need) > 0 {
-		ids := slices.Sorted(maps.Keys(need))
-		for _, p := range admins {
-			if !need[p] {
-				ids = append(ids, p)
+	read := func(ids []string) error {
+		if len(ids) == 0 {
+			return nil
+		}
+		got, err := reader.ReadPrincipals(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("provision: do: read principals: %w", err)
+		}
+		maps.Copy(states, got)
+		return nil
+	}
+	unread := func(ids []string) []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, p := range ids {
+			if _, ok := states[p]; !ok && !seen[p] {
+				seen[p] = true
+				out = append(out, p)
 			}
 		}
-		var err error
-		if states, err = reader.ReadPrincipals(ctx, ids); err != nil {
-			return fmt.Errorf("provision: do: read principals: %w", err)
+		return out
+	}
+	if reader != nil && len(need) > 0 {
+		if err := read(unread(append(slices.Sorted(maps.Keys(need)), admins...))); err != nil {
+			return err
+		}
+	}
+	if mayList && !listed && slices.ContainsFunc(candidates, func(i int) bool {
+		p := a.plan.Changes[i].PrincipalID
+		return activeAdmin(states[p], adminEID, p)
+	}) {
+		if err := listAdmins(); err != nil {
+			return err
+		}
+		if err := read(unread(admins)); err != nil {
+			return err
 		}
 	}
 	if err := a.setRemoves(ctx, idx, states, reader != nil, objectTypes, exclusive); err != nil {
@@ -416,14 +487,14 @@ func (a *applier) guardDo(ctx context.Context, pending map[int]bool, o DoOptions
 	}
 	if len(left) > 0 {
 		switch {
-		case reader == nil || !slices.Contains(objectTypes, typeOfID(adminEID)):
+		case !readsAdmins:
 			for _, i := range left {
 				a.blockLastAdmin(i, pending, "Do cannot verify that an active admin would remain: the backend does not read principals' roles (access.PrincipalReader)")
 			}
-		case o.Snapshot == nil:
+		case adminsUnknown != nil:
 			for _, i := range left {
 				if p := a.plan.Changes[i].PrincipalID; activeAdmin(states[p], adminEID, p) {
-					a.blockLastAdmin(i, pending, p+" is an active admin, and without DoOptions.Snapshot Do cannot verify that another remains")
+					a.blockLastAdmin(i, pending, p+" is an active admin, and Do cannot verify that another remains: the backend does not list the admins (access.HolderLister) and DoOptions.Snapshot is not set")
 				}
 			}
 		default:

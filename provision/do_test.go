@@ -294,9 +294,9 @@ func mustResults(t *testing.T, ctx context.Context, f *doFixture, j *provision.J
 }
 
 // TestDoGuards: the owner, the credential's own user, a protected principal
-// and an admin whom Do cannot tell is not the last are refused with a
-// *GuardError, before anything is written or journaled; the change beside
-// them goes ahead.
+// and an admin whom Do cannot tell is not the last (the backend lists no
+// admins: no access.HolderLister) are refused with a *GuardError, before
+// anything is written or journaled; the change beside them goes ahead.
 func TestDoGuards(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -310,6 +310,10 @@ func TestDoGuards(t *testing.T) {
 		t.Fatal(err)
 	}
 	self := f.owner // the simulator's credential is the owner's
+	unlisted, err := access.NewSystem(withoutHolders(f.b))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		sys   *access.System
@@ -319,8 +323,8 @@ func TestDoGuards(t *testing.T) {
 		{"owner", ownedSys, provision.Change{Kind: provision.ChangeDeprovision, PrincipalID: f.owner, Step: access.DeprovisionSuspend}, provision.GuardAccountOwner},
 		{"self", f.sys, grantC("role:agent:assigned", self), provision.GuardSelf},
 		{"protected", f.sys, revokeC(f.groups[0], f.agents[0]), provision.GuardProtectedList},
-		{"admin", f.sys, grantC("role:agent:assigned", f.admins[0]), provision.GuardLastAdmin},
-		{"admin suspended", f.sys, provision.Change{Kind: provision.ChangeDeprovision, PrincipalID: f.admins[0], Step: access.DeprovisionSuspend}, provision.GuardLastAdmin},
+		{"admin", unlisted, grantC("role:agent:assigned", f.admins[0]), provision.GuardLastAdmin},
+		{"admin suspended", unlisted, provision.Change{Kind: provision.ChangeDeprovision, PrincipalID: f.admins[0], Step: access.DeprovisionSuspend}, provision.GuardLastAdmin},
 	} {
 		j := newJournal(t, nil)
 		f.srv.ResetStats()
@@ -333,6 +337,8 @@ func TestDoGuards(t *testing.T) {
 		var ge *provision.GuardError
 		if r := rep.Results[0]; r.State != provision.StateBlocked || !errors.As(r.Err, &ge) || ge.Guard != tc.guard || ge.PrincipalID != tc.c.PrincipalID {
 			t.Errorf("%s: %s %v, want blocked by %s", tc.name, r.State, r.Err, tc.guard)
+		} else if tc.guard == provision.GuardLastAdmin && !strings.Contains(ge.Detail, "access.HolderLister") {
+			t.Errorf("%s: %q does not say what Do lacks", tc.name, ge.Detail)
 		}
 		if r := rep.Results[1]; r.State != provision.StateApplied && r.State != provision.StateDone {
 			t.Errorf("%s: the change beside it: %s %v", tc.name, r.State, r.Err)

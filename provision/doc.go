@@ -1,11 +1,13 @@
 // Package provision governs access and accounts on top of package access:
 // it creates the accounts people lack, takes them away safely when access
 // ends, gives day-one access from identity-provider groups by plan and
-// apply, checks every change against guards first, and journals every
-// change, tamper-evidently. It talks to Zendesk only through access.System
+// apply, grants access for a while and takes it back at expiry, checks
+// every change against guards first, and journals every change,
+// tamper-evidently. It talks to Zendesk only through access.System
 // and the optional backend capabilities (access.AccountManager,
 // access.BulkChanger, access.BulkAccountCreator, access.PrincipalReader,
-// access.GuardFactsProvider), never through package zendesk.
+// access.HolderLister, access.GuardFactsProvider), never through package
+// zendesk.
 //
 // # Accounts
 //
@@ -60,6 +62,56 @@
 // and finished), in bulk where the backend has bulk endpoints. It has no
 // plan to detect drift against; the backend's idempotent answers make a
 // change already in effect done.
+//
+// # Time-bound grants
+//
+// TimeBound grants access for a while (TimeBoundRequest.For, or Until) and
+// takes it back when the time is up, even if the process that granted it
+// died in between. Grant writes the record (who gets what, who asked and
+// why, until when) and the expiry job in one transaction in the Store's
+// database, and only then grants, through Do: guards first, journaled as
+// "timebound/<id>/grant". A process that dies before the grant is made
+// leaves a pending record whose expiry still ends it; Grant again with the
+// same request and TimeBoundRequest.ID finishes it. The jobs run on River
+// (riverqueue/river), whose tables NewTimeBound creates in the same
+// database, SQLite or PostgreSQL: Run works them until its context ends,
+// in the process that grants or in any number of others on the database
+// (examples/jit-worker is such a process), and each expiry runs once.
+//
+// A principal who held the entitlement before the time-bound grant keeps
+// it: Grant records such a grant as Standing, and its end changes nothing,
+// journals that the access was kept ("timebound/<id>/keep", status kept)
+// and leaves the grant TimeBoundKept. Any other grant is revoked at expiry
+// through Do ("timebound/<id>/revoke"), checked against
+// TimeBoundOptions.Guards but not their blast-radius caps: an expiry takes
+// back only what a time-bound grant gave, and a cap would leave the access
+// in place. The grants expiring in one second are ended by one job,
+// together, in bulk where the backend has bulk endpoints (the job starts
+// early and waits, so that the revokes start at the end of that second). A
+// revoke that fails is tried again (MaxAttempts, Backoff); when every
+// attempt has failed, or a guard refused it, the grant is TimeBoundFailed,
+// the journal holds each attempt, and OnFailure is called, for a platform
+// to page someone: the access is still there, and End tries again.
+//
+// Every worker sweeps, every SweepInterval, for open grants past their
+// expiry that no job ended (a lost job, a worker that died, a database
+// restored from a backup) and schedules an expiry for them; Sweep does it
+// once. Notices (TimeBoundOptions.Notices, such as 24h and 1h before the
+// expiry) are scheduled with the grant, in the same transaction, by the
+// process that grants or extends it, and OnNotice is called by the worker
+// whose Run picks the notice up: a platform offers an extension. (So the
+// granting process's Notices decide which notices there are, and the
+// workers' OnNotice what is done with them; a worker without OnNotice
+// logs the notice.) Extend moves the end of an open grant, later or earlier, scheduling the new
+// expiry and notices in one transaction; End ends a grant now, in the
+// calling process, and returns it as it ended. Get and List read the
+// records.
+//
+// Plans treat time-bound grants as held: Marks returns the open grants
+// that are not standing, with their expiries, to pass as
+// access.SyncOptions.TimeBound, so that the snapshot marks them
+// (access.GrantRecord.ExpiresAt) and a plan neither revokes them nor grants
+// them again as standing access.
 //
 // # Journal
 //
@@ -134,8 +186,24 @@
 // dsn) opens it once, Store.Journal is its SQLJournalStore, and
 // Store.SavePlan, Store.LoadPlan and Store.Plans keep plans in it, byte for
 // byte as Plan.Save writes them and checked on load as LoadPlan checks a
-// file. PlanStore is the small interface of saved plans; the plantest
+// file; NewTimeBound keeps its grants and their jobs in it too. PlanStore is the small interface of saved plans; the plantest
 // package is its conformance suite.
+//
+// # Shared rate limit
+//
+// Zendesk's rate limit is the account's, however many processes spend it:
+// four workers whose clients each pace themselves to the whole limit send
+// four times it, and meet 429s. Store.Limiter(account, requestsPerMinute)
+// returns a SharedLimiter, one token bucket per account key (the
+// subdomain) kept in the store's database, for zendesk.WithLimiter: every
+// process that opens the database and passes the same key and rate paces
+// to one budget. A token is taken in one atomic statement; a taker that
+// finds none sleeps until the next is due. The bucket holds the client's
+// own burst (a twentieth of the rate, 1 to 25) and refills at the rate; on
+// PostgreSQL the server's clock times it, so hosts whose clocks differ
+// share one time. Four processes of TestSharedLimiterProcesses, sharing
+// 300 requests a minute for 5 s, send no more than the burst and 5 a
+// second and get no 429; each with its own bucket they do.
 //
 // # Hash chain
 //

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,10 +113,17 @@ type TimeBoundGrant struct {
 	// and who ended it early.
 	EndedAt time.Time
 	EndedBy string
-	// Failures counts the revoke attempts that failed; Error is the last
-	// failure (or why the grant failed).
+	// Replaced lists the entitlements the grant took away (an exclusive
+	// organization or custom role, another built-in role), which the
+	// expiry gives back.
+	Replaced []string
+	// Failures counts the grant and revoke attempts that failed; Error is
+	// the last failure.
 	Failures int
 	Error    string
+
+	asked      string    // the end as asked: "for:<ms>" or "until:<ms>"
+	claimUntil time.Time // until when a call or job holds the grant
 }
 
 // GrantID returns the access grant ID, "entitlementID@principalID".
@@ -123,12 +132,13 @@ func (g TimeBoundGrant) GrantID() string { return access.GrantID(g.EntitlementID
 // TimeBoundOptions configures TimeBound. The zero value is valid.
 type TimeBoundOptions struct {
 	// Notices are how long before expiry OnNotice is called for each open
-	// grant (e.g. 24h and 1h: a platform offers an extension). A notice
-	// whose time has passed when the grant is made or extended is not
-	// sent.
+	// grant (e.g. 24h and 1h: a platform offers an extension). They are
+	// scheduled by the process that grants or extends (its Notices count);
+	// a notice whose time has passed by then is not sent.
 	Notices []time.Duration
-	// OnNotice is called once per grant and notice, by a worker; an error
-	// makes the worker try again later.
+	// OnNotice is called once per grant and notice, by the worker (Run)
+	// that runs the notice's job: set it on the workers. An error makes the
+	// worker try again later. A worker without it logs the notice.
 	OnNotice func(ctx context.Context, g TimeBoundGrant, before time.Duration) error
 	// OnFailure is called, by a worker, when a revoke has failed on every
 	// attempt or a guard refused it (the grant is then TimeBoundFailed,
@@ -187,11 +197,15 @@ const (
 	// River makes scheduled jobs available every 5 s, and the job waits
 	// out the rest, so that it runs at the expiry, not up to 5 s after.
 	expiryLead = 5 * time.Second
-	// expiryTimeout bounds one run of an expiry job.
-	expiryTimeout = 2 * time.Minute
-	// claimLease is how long an expiry job's claim on a grant holds: past
-	// it, the sweep gives the grant to another job (its job died).
-	claimLease = expiryTimeout + time.Minute
+	// expiryTimeout bounds one run of an expiry job; a job cut short is
+	// retried, and goes on with the grants it claimed.
+	expiryTimeout = 30 * time.Minute
+	// claimLease is how long a claim on a grant holds (an expiry job's, or
+	// the granting call's): past it, the sweep gives the grant to another
+	// job (its job died). One batch of claimBatch revokes, one at a time
+	// where Zendesk has no bulk endpoint, takes 5 minutes at 200 requests
+	// a minute.
+	claimLease = 10 * time.Minute
 	// claimBatch is how many grants one expiry claims and revokes at once.
 	claimBatch = 500
 	// timeBoundQueue is the River queue of time-bound jobs.
@@ -213,8 +227,6 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 	switch {
 	case o.MaxAttempts < 0, o.SweepInterval < 0, o.Workers < 0:
 		return nil, fmt.Errorf("provision: time-bound: negative MaxAttempts, SweepInterval or Workers: %w", ErrTimeBoundInput)
-	case o.OnNotice == nil && len(o.Notices) > 0:
-		return nil, fmt.Errorf("provision: time-bound: Notices without OnNotice: %w", ErrTimeBoundInput)
 	}
 	for _, d := range o.Notices {
 		if d <= 0 {
@@ -243,8 +255,8 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 		MaxAttempts:          o.MaxAttempts,
 		Queues:               map[string]river.QueueConfig{timeBoundQueue: {MaxWorkers: o.Workers}},
 		Workers:              workers,
-		JobTimeout:           expiryTimeout,
-		RescueStuckJobsAfter: claimLease,
+		JobTimeout:           time.Minute, // notices; expiries set their own
+		RescueStuckJobsAfter: expiryTimeout + time.Minute,
 		FetchPollInterval:    500 * time.Millisecond,
 	}
 	if o.Backoff != nil {
@@ -282,7 +294,7 @@ func (b backoffPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 // The record comes first: if the grant fails, the record says so
 // (TimeBoundGrantFailed, which no expiry touches) and the error is returned
 // with it. While the grant is being made (TimeBoundPending) no expiry
-// revokes it, for up to three minutes: a revoke sent before the grant lands
+// revokes it, for up to ten minutes: a revoke sent before the grant lands
 // would leave the access in place. If the process dies before the grant is
 // made, the expiry ends the grant once those minutes are up, and Grant
 // again with the same ID finishes it (after them).
@@ -292,32 +304,88 @@ func (tb *TimeBound) Grant(ctx context.Context, req TimeBoundRequest) (TimeBound
 	if err != nil {
 		return TimeBoundGrant{}, err
 	}
-	existing, err := tb.Get(ctx, g.ID)
-	switch {
-	case err == nil:
-		if existing.PrincipalID != g.PrincipalID || existing.EntitlementID != g.EntitlementID || existing.Actor != g.Actor {
-			return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, ErrTimeBoundConflict)
+	for {
+		existing, err := tb.Get(ctx, g.ID)
+		if err == nil {
+			return tb.again(ctx, existing, g)
 		}
-		if existing.State != TimeBoundPending {
-			return existing, nil
+		if !errors.Is(err, ErrTimeBoundUnknown) {
+			return TimeBoundGrant{}, err
 		}
-		return tb.carryGrant(ctx, existing, false)
-	case !errors.Is(err, ErrTimeBoundUnknown):
-		return TimeBoundGrant{}, err
+		if g.Standing, err = tb.standing(ctx, g); err != nil {
+			return TimeBoundGrant{}, err
+		}
+		err = tb.insert(ctx, g)
+		if errors.Is(err, errIDTaken) {
+			continue // a Grant with the same ID, at the same time, recorded it first
+		}
+		if err != nil {
+			return TimeBoundGrant{}, err
+		}
+		return tb.carryGrant(ctx, g, true)
 	}
+}
+
+// standing reports whether g's principal holds its entitlement as standing
+// access: held now, and not left behind by an earlier time-bound grant whose
+// revoke failed.
+func (tb *TimeBound) standing(ctx context.Context, g TimeBoundGrant) (bool, error) {
 	held, err := tb.sys.GrantsFor(ctx, g.PrincipalID)
 	if err != nil {
-		return TimeBoundGrant{}, fmt.Errorf("provision: time-bound grant: %w", err)
+		return false, fmt.Errorf("provision: time-bound grant: %w", err)
 	}
-	for _, h := range held {
-		if h.ID() == g.GrantID() {
-			g.Standing = true
+	if !slices.ContainsFunc(held, func(h access.Grant) bool { return h.ID() == g.GrantID() }) {
+		return false, nil
+	}
+	failed, err := tb.query(ctx, tb.db.SQL, `WHERE grant_id = ? AND state = 'failed' LIMIT 1`, g.GrantID())
+	if err != nil {
+		return false, err
+	}
+	return len(failed) == 0, nil
+}
+
+// again answers a Grant whose ID is recorded as existing: a different
+// request is a conflict; the same request gets the grant, once it is made.
+func (tb *TimeBound) again(ctx context.Context, existing, g TimeBoundGrant) (TimeBoundGrant, error) {
+	if existing.PrincipalID != g.PrincipalID || existing.EntitlementID != g.EntitlementID || existing.Actor != g.Actor || existing.asked != g.asked {
+		return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, ErrTimeBoundConflict)
+	}
+	for existing.State == TimeBoundPending {
+		// Another call is making the grant: wait for it, or take over once
+		// its lease has run out (it died).
+		if !existing.claimUntil.After(tb.now()) {
+			return tb.carryGrant(ctx, existing, false)
+		}
+		if err := sleepUntil(ctx, time.Now, time.Now().Add(50*time.Millisecond)); err != nil {
+			return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
+		}
+		var err error
+		if existing, err = tb.Get(ctx, g.ID); err != nil {
+			return existing, err
 		}
 	}
-	if err := tb.insert(ctx, g); err != nil {
-		return TimeBoundGrant{}, err
+	if existing.State != TimeBoundGrantFailed {
+		return existing, nil
 	}
-	return tb.carryGrant(ctx, g, true)
+	// The grant failed: try again while the time asked for lasts.
+	now := tb.now()
+	if !existing.ExpiresAt.After(now) {
+		return existing, fmt.Errorf("provision: time-bound grant %s failed (%s) and its time is over: %w", g.ID, existing.Error, ErrTimeBoundClosed)
+	}
+	res, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = 'pending', claim_until_ms = ?
+		WHERE id = ? AND state = 'grant_failed'`), now.Add(claimLease).UnixMilli(), g.ID)
+	if err != nil {
+		return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Another call is retrying it: wait for that one.
+		if existing, err = tb.Get(ctx, g.ID); err != nil {
+			return existing, err
+		}
+		return tb.again(ctx, existing, g)
+	}
+	existing.State = TimeBoundPending
+	return tb.carryGrant(ctx, existing, true)
 }
 
 // checkRequest validates req and returns the grant it asks for.
@@ -342,7 +410,7 @@ func (tb *TimeBound) checkRequest(ctx context.Context, req TimeBoundRequest, now
 		}
 		expires = req.Until
 	}
-	if expires.Sub(now) > 10*365*24*time.Hour {
+	if expires.Sub(now) > maxTimeBound {
 		return bad("an end more than ten years away is not time-bound: grant standing access instead")
 	}
 	if req.Actor.Who == "" {
@@ -366,9 +434,13 @@ func (tb *TimeBound) checkRequest(ctx context.Context, req TimeBoundRequest, now
 	if _, err := tb.sys.CheckRequest(ctx, req.EntitlementID, req.PrincipalID); err != nil {
 		return TimeBoundGrant{}, fmt.Errorf("provision: time-bound grant: %w", err)
 	}
+	asked := "for:" + strconv.FormatInt(req.For.Milliseconds(), 10)
+	if req.For == 0 {
+		asked = "until:" + strconv.FormatInt(req.Until.UnixMilli(), 10)
+	}
 	return TimeBoundGrant{ID: id, PrincipalID: req.PrincipalID, EntitlementID: req.EntitlementID,
 		Actor: actor, State: TimeBoundPending, CreatedAt: now.UTC().Truncate(time.Millisecond),
-		ExpiresAt: expires.UTC().Truncate(time.Millisecond)}, nil
+		ExpiresAt: expires.UTC().Truncate(time.Millisecond), asked: asked}, nil
 }
 
 func validTimeBoundID(id string) bool {
@@ -383,6 +455,17 @@ func validTimeBoundID(id string) bool {
 	}
 	return true
 }
+
+// maxTimeBound is the longest a time-bound grant may last.
+const maxTimeBound = 10 * 365 * 24 * time.Hour
+
+// unknownID is the error for an ID no grant can have.
+func unknownID(id string) error {
+	return fmt.Errorf("provision: time-bound grant %q: %w", id, ErrTimeBoundUnknown)
+}
+
+// errIDTaken: insert found the grant's ID recorded (by a concurrent call).
+var errIDTaken = errors.New("the time-bound grant ID is recorded")
 
 // windowOf is the second a grant expiring at t is ended in: t rounded up.
 func windowOf(t time.Time) int64 {
@@ -402,10 +485,10 @@ func (tb *TimeBound) insert(ctx context.Context, g TimeBoundGrant) error {
 	}
 	err = tb.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, tb.db.Rebind(`INSERT INTO zgov_timebound
-			(id, principal_id, entitlement_id, grant_id, actor, standing, state, created_ms, expires_ms, window_s, claim_until_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			(id, principal_id, entitlement_id, grant_id, actor, standing, state, created_ms, expires_ms, window_s, claim_until_ms, asked)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			g.ID, g.PrincipalID, g.EntitlementID, g.GrantID(), string(actor), boolInt(g.Standing), string(g.State),
-			g.CreatedAt.UnixMilli(), g.ExpiresAt.UnixMilli(), windowOf(g.ExpiresAt), g.CreatedAt.Add(claimLease).UnixMilli())
+			g.CreatedAt.UnixMilli(), g.ExpiresAt.UnixMilli(), windowOf(g.ExpiresAt), g.CreatedAt.Add(claimLease).UnixMilli(), g.asked)
 		if err != nil {
 			return err
 		}
@@ -420,7 +503,7 @@ func (tb *TimeBound) insert(ctx context.Context, g TimeBoundGrant) error {
 	// The ID is taken, or the principal has an open grant of the
 	// entitlement: say which (the transaction rolled back whole).
 	if _, gerr := tb.Get(ctx, g.ID); gerr == nil {
-		return fmt.Errorf("provision: time-bound grant %s: %w", g.ID, ErrTimeBoundConflict)
+		return errIDTaken
 	}
 	open, qerr := tb.query(ctx, tb.db.SQL, `WHERE grant_id = ? AND state IN ('pending', 'active', 'ending')`, g.GrantID())
 	if qerr != nil || len(open) == 0 {
@@ -484,18 +567,48 @@ func (tb *TimeBound) carryGrant(ctx context.Context, g TimeBoundGrant, inserted 
 		return got, nil
 	}
 	c := Change{ID: "grant " + g.GrantID(), Kind: ChangeGrant, PrincipalID: g.PrincipalID, EntitlementID: g.EntitlementID}
-	rep, err := Do(ctx, tb.sys, tb.j, []Change{c}, &DoOptions{Actor: g.Actor, JournalIDs: []string{"timebound/" + g.ID + "/grant"}, Guards: tb.opts.Guards})
+	id := "timebound/" + g.ID + "/grant"
+	if g.Failures > 0 {
+		id += "/retry-" + strconv.Itoa(g.Failures)
+	}
+	rep, err := Do(ctx, tb.sys, tb.j, []Change{c}, &DoOptions{Actor: g.Actor, JournalIDs: []string{id}, Guards: tb.opts.Guards})
 	if err != nil {
-		return g, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
+		// Nothing was journaled or changed: the grant failed.
+		if _, uerr := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = 'grant_failed', failures = failures + 1, error = ? WHERE id = ? AND state = 'pending'`),
+			err.Error(), g.ID); uerr != nil {
+			return g, fmt.Errorf("provision: time-bound grant %s: %w (and recording it: %w)", g.ID, err, uerr)
+		}
+		got, _ := tb.Get(ctx, g.ID)
+		return got, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
 	}
 	r := rep.Results[0]
-	next, msg := TimeBoundActive, ""
+	next, msg, failed := TimeBoundActive, "", 0
+	var replaced []string
+	if r.Outcome != nil {
+		for _, gid := range r.Outcome.Replaced {
+			if ref, err := access.ParseGrantID(gid); err == nil && ref.Principal.String() == g.PrincipalID {
+				replaced = append(replaced, ref.Entitlement.String())
+			}
+		}
+	}
 	if r.State != StateApplied && r.State != StateDone {
-		next, msg = TimeBoundGrantFailed, errString(r.Err)
+		// The grant failed, or its answer was lost: what Zendesk holds now
+		// decides. Held, it is active (the expiry revokes it); not held, it
+		// failed; unknown, it is active too, since revoking what is not
+		// held is harmless and leaving what is held is not.
+		msg, failed = errString(r.Err), 1
+		held, herr := tb.sys.GrantsFor(ctx, g.PrincipalID)
+		if herr == nil && !slices.ContainsFunc(held, func(h access.Grant) bool { return h.ID() == g.GrantID() }) {
+			next = TimeBoundGrantFailed
+		}
+	}
+	rj, _ := json.Marshal(replaced)
+	if replaced == nil {
+		rj = nil
 	}
 	// Only a pending grant moves on: an expiry that ended it meanwhile wins.
-	_, err = tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = ?, error = ? WHERE id = ? AND state = 'pending'`),
-		string(next), msg, g.ID)
+	_, err = tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = ?, error = ?, failures = failures + ?, replaced = ?
+		WHERE id = ? AND state = 'pending'`), string(next), msg, failed, string(rj), g.ID)
 	if err != nil {
 		return g, fmt.Errorf("provision: time-bound grant %s: record the grant: %w", g.ID, err)
 	}
@@ -528,10 +641,16 @@ func boolInt(b bool) int {
 // job and notices are scheduled in the same transaction; the old job finds
 // nothing to do.
 func (tb *TimeBound) Extend(ctx context.Context, id string, until time.Time) (TimeBoundGrant, error) {
+	if !validTimeBoundID(id) {
+		return TimeBoundGrant{}, unknownID(id)
+	}
 	now := tb.now()
 	if !until.After(now) {
 		return TimeBoundGrant{}, fmt.Errorf("provision: time-bound grant %s: the new end %s is not in the future (End ends it now): %w",
 			id, until.UTC().Format(time.RFC3339), ErrTimeBoundInput)
+	}
+	if until.Sub(now) > maxTimeBound {
+		return TimeBoundGrant{}, fmt.Errorf("provision: time-bound grant %s: an end more than ten years away is not time-bound: %w", id, ErrTimeBoundInput)
 	}
 	until = until.UTC().Truncate(time.Millisecond)
 	err := tb.inTx(ctx, func(tx *sql.Tx) error {
@@ -563,6 +682,9 @@ func (tb *TimeBound) Extend(ctx context.Context, id string, until time.Time) (Ti
 // it ended (TimeBoundEnded, TimeBoundKept, or TimeBoundFailed with the
 // error). A grant that failed earlier is tried again.
 func (tb *TimeBound) End(ctx context.Context, id string, actor JournalActor) (TimeBoundGrant, error) {
+	if !validTimeBoundID(id) {
+		return TimeBoundGrant{}, unknownID(id)
+	}
 	if actor.Who == "" {
 		return TimeBoundGrant{}, fmt.Errorf("provision: end time-bound grant %s: no actor: say who ends it: %w", id, ErrTimeBoundInput)
 	}
@@ -606,6 +728,9 @@ func (tb *TimeBound) End(ctx context.Context, id string, actor JournalActor) (Ti
 
 // Get returns the time-bound grant with the ID.
 func (tb *TimeBound) Get(ctx context.Context, id string) (TimeBoundGrant, error) {
+	if !validTimeBoundID(id) {
+		return TimeBoundGrant{}, unknownID(id)
+	}
 	return tb.getTx(ctx, tb.db.SQL, id)
 }
 
@@ -656,7 +781,7 @@ func (tb *TimeBound) Marks(ctx context.Context) (map[string]time.Time, error) {
 	return m, nil
 }
 
-const timeBoundColumns = `id, principal_id, entitlement_id, actor, standing, state, created_ms, expires_ms, ended_ms, ended_by, failures, error`
+const timeBoundColumns = `id, principal_id, entitlement_id, actor, standing, state, created_ms, expires_ms, ended_ms, ended_by, failures, error, asked, claim_until_ms, replaced`
 
 // query reads grants: "SELECT columns FROM zgov_timebound " + where.
 func (tb *TimeBound) query(ctx context.Context, q rowsQuerier, where string, args ...any) ([]TimeBoundGrant, error) {
@@ -668,11 +793,18 @@ func (tb *TimeBound) query(ctx context.Context, q rowsQuerier, where string, arg
 	var out []TimeBoundGrant
 	for rows.Next() {
 		var g TimeBoundGrant
-		var actor, state string
-		var standing, created, expires, ended, failures int64
-		if err := rows.Scan(&g.ID, &g.PrincipalID, &g.EntitlementID, &actor, &standing, &state, &created, &expires, &ended, &g.EndedBy, &failures, &g.Error); err != nil {
+		var actor, state, replaced string
+		var standing, created, expires, ended, failures, claim int64
+		if err := rows.Scan(&g.ID, &g.PrincipalID, &g.EntitlementID, &actor, &standing, &state, &created, &expires, &ended, &g.EndedBy,
+			&failures, &g.Error, &g.asked, &claim, &replaced); err != nil {
 			return nil, fmt.Errorf("provision: time-bound grants: %w", err)
 		}
+		if replaced != "" {
+			if err := json.Unmarshal([]byte(replaced), &g.Replaced); err != nil {
+				return nil, fmt.Errorf("provision: time-bound grant %s: what it replaced: %w", g.ID, err)
+			}
+		}
+		g.claimUntil = time.UnixMilli(claim).UTC()
 		if err := json.Unmarshal([]byte(actor), &g.Actor); err != nil {
 			return nil, fmt.Errorf("provision: time-bound grant %s: its actor: %w", g.ID, err)
 		}

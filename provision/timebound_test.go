@@ -571,10 +571,10 @@ func TestTimeBoundExpiryWaitsForGrantInFlight(t *testing.T) {
 	})
 }
 
-// failingGrants fails every grant.
-type failingGrants struct{ access.Backend }
+// downGrants fails every grant.
+type downGrants struct{ access.Backend }
 
-func (failingGrants) Grant(context.Context, access.GrantRequest) (access.GrantResult, error) {
+func (downGrants) Grant(context.Context, access.GrantRequest) (access.GrantResult, error) {
 	return access.GrantResult{}, errors.New("zendesk is down")
 }
 
@@ -584,7 +584,7 @@ func (failingGrants) Grant(context.Context, access.GrantRequest) (access.GrantRe
 func TestTimeBoundFailedGrantIsNotRevoked(t *testing.T) {
 	t.Parallel()
 	sqldbtest.Each(t, func(t *testing.T, dsn string) {
-		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { return failingGrants{b} }, nil)
+		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend { return downGrants{b} }, nil)
 		ctx := t.Context()
 		g, err := e.tb.Grant(ctx, provision.TimeBoundRequest{PrincipalID: tbAnn, EntitlementID: billing, For: time.Minute,
 			Actor: provision.JournalActor{Who: "ann@example.com"}})
@@ -603,6 +603,40 @@ func TestTimeBoundFailedGrantIsNotRevoked(t *testing.T) {
 		}
 		if !e.holds(t, tbAnn, billing) {
 			t.Error("the expiry of a failed grant took access granted elsewhere")
+		}
+	})
+}
+
+// TestTimeBoundAttemptsCountPerGrant: a grant's failed revokes count
+// toward MaxAttempts across jobs (a job cut short and retried, the
+// sweep's), so that it is reported failed, not left ending for ever.
+func TestTimeBoundAttemptsCountPerGrant(t *testing.T) {
+	t.Parallel()
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		var fr *failingRevokes
+		reported := 0
+		e := newTBEnv(t, dsn, func(b *memaccess.Backend) access.Backend {
+			fr = &failingRevokes{Backend: b, fail: true}
+			return fr
+		}, &provision.TimeBoundOptions{MaxAttempts: 2, OnFailure: func(context.Context, provision.TimeBoundGrant, error) { reported++ }})
+		ctx := t.Context()
+		g, err := e.tb.Grant(ctx, provision.TimeBoundRequest{PrincipalID: tbAnn, EntitlementID: billing, For: time.Minute,
+			Actor: provision.JournalActor{Who: "ann@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(time.Minute)
+		// Each call is the first attempt of a job of 100: only the grant's
+		// own count can end it.
+		_ = provision.ExpireDue(ctx, e.tb, 1, 100)
+		if got, _ := e.tb.Get(ctx, g.ID); got.State != provision.TimeBoundEnding || got.Failures != 1 {
+			t.Fatalf("after one failure: %+v", got)
+		}
+		if err := provision.ExpireDue(ctx, e.tb, 1, 100); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := e.tb.Get(ctx, g.ID); got.State != provision.TimeBoundFailed || reported != 1 {
+			t.Errorf("after MaxAttempts failures: %+v, %d reports; want failed, reported once", got, reported)
 		}
 	})
 }

@@ -115,13 +115,25 @@ func (tb *TimeBound) expire(ctx context.Context, jobID, window int64, attempt, m
 			WHERE id IN (SELECT id FROM zgov_timebound
 				WHERE window_s <= ? AND expires_ms <= ?
 				AND (state = 'active' OR (state IN ('pending', 'ending') AND claim_until_ms < ?))
-				ORDER BY window_s, id LIMIT ?)`),
-			jobID, now.Add(claimLease).UnixMilli(), window, now.UnixMilli(), now.UnixMilli(), claimBatch)
+				ORDER BY window_s, id LIMIT ?)
+			AND window_s <= ? AND expires_ms <= ?
+			AND (state = 'active' OR (state IN ('pending', 'ending') AND claim_until_ms < ?))`),
+			jobID, now.Add(claimLease).UnixMilli(), window, now.UnixMilli(), now.UnixMilli(), claimBatch,
+			window, now.UnixMilli(), now.UnixMilli())
 		if err != nil {
 			return fmt.Errorf("provision: time-bound expiry: claim: %w", err)
 		}
+		// (The conditions are repeated outside the subquery: on PostgreSQL
+		// a row that another transaction changed meanwhile, extended or
+		// ended, is checked again against them, not against the
+		// subquery's snapshot.)
 		// Everything this job holds: what it just claimed, and what an
-		// earlier attempt of it claimed and could not revoke.
+		// earlier attempt of it claimed and could not revoke, whose claim
+		// it renews (else the sweep would hand it to another job).
+		if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET claim_until_ms = ? WHERE state = 'ending' AND claim_job = ?`),
+			now.Add(claimLease).UnixMilli(), jobID); err != nil {
+			return fmt.Errorf("provision: time-bound expiry: renew the claim: %w", err)
+		}
 		gs, err := tb.query(ctx, tb.db.SQL, `WHERE state = 'ending' AND claim_job = ? ORDER BY id LIMIT ?`, jobID, claimBatch)
 		if err != nil {
 			return err
@@ -161,13 +173,20 @@ func (tb *TimeBound) revoke(ctx context.Context, gs []TimeBoundGrant, actor Jour
 			}
 			continue
 		}
-		changes = append(changes, Change{ID: "revoke " + g.GrantID(), Kind: ChangeRevoke, PrincipalID: g.PrincipalID, EntitlementID: g.EntitlementID})
-		id := "timebound/" + g.ID + "/revoke"
+		suffix := ""
 		if g.Failures > 0 {
-			id += "/retry-" + strconv.Itoa(g.Failures)
+			suffix = "/retry-" + strconv.Itoa(g.Failures)
 		}
-		ids = append(ids, id)
+		changes = append(changes, Change{ID: "revoke " + g.GrantID(), Kind: ChangeRevoke, PrincipalID: g.PrincipalID, EntitlementID: g.EntitlementID})
+		ids = append(ids, "timebound/"+g.ID+"/revoke"+suffix)
 		revoking = append(revoking, g)
+		// What the grant replaced is given back (Do grants before it
+		// revokes: an exclusive grant replaces the time-bound one).
+		for i, eid := range g.Replaced {
+			changes = append(changes, Change{ID: "grant " + access.GrantID(eid, g.PrincipalID), Kind: ChangeGrant, PrincipalID: g.PrincipalID, EntitlementID: eid})
+			ids = append(ids, "timebound/"+g.ID+"/restore-"+strconv.Itoa(i+1)+suffix)
+			revoking = append(revoking, g)
+		}
 	}
 	if len(changes) == 0 {
 		return nil
@@ -184,28 +203,46 @@ func (tb *TimeBound) revoke(ctx context.Context, gs []TimeBoundGrant, actor Jour
 		}
 		// The last attempt could not even start: fail every grant, so
 		// that none stays claimed by a job that will not run again.
-		for _, g := range revoking {
+		for _, g := range gs {
+			if g.Standing {
+				continue
+			}
 			if ferr := tb.fail(ctx, g, err); ferr != nil {
 				return ferr
 			}
 		}
 		return nil
 	}
+	// A grant has ended when its revoke and every restore went through.
 	now := tb.now()
+	var order []TimeBoundGrant
+	causes := map[string]error{}
 	for i, g := range revoking {
+		if _, seen := causes[g.ID]; !seen {
+			order = append(order, g)
+			causes[g.ID] = nil
+		}
 		r := rep.Results[i]
-		if r.State == StateApplied || r.State == StateDone {
+		if r.State == StateApplied || r.State == StateDone || causes[g.ID] != nil {
+			continue
+		}
+		causes[g.ID] = r.Err
+		if r.Err == nil {
+			causes[g.ID] = fmt.Errorf("%s was %s", r.Change.ID, r.State)
+		}
+	}
+	for _, g := range order {
+		cause := causes[g.ID]
+		if cause == nil {
 			if _, err := tb.db.SQL.ExecContext(ctx, tb.db.Rebind(`UPDATE zgov_timebound SET state = 'ended', ended_ms = ?, error = '' WHERE id = ? AND state = 'ending'`),
 				now.UnixMilli(), g.ID); err != nil {
 				return fmt.Errorf("provision: time-bound expiry: record %s: %w", g.ID, err)
 			}
 			continue
 		}
-		cause := r.Err
-		if cause == nil {
-			cause = fmt.Errorf("the revoke was %s", r.State)
-		}
-		if attempt >= maxAttempts || errors.Is(cause, ErrGuard) {
+		// The last attempt: of this job, or of the grant, whose attempts
+		// may span jobs (a job cut short, the sweep's).
+		if attempt >= maxAttempts || g.Failures+1 >= tb.opts.MaxAttempts || errors.Is(cause, ErrGuard) {
 			if err := tb.fail(ctx, g, cause); err != nil {
 				return err
 			}
@@ -289,17 +326,25 @@ func (w *noticeWorker) Work(ctx context.Context, job *river.Job[noticeArgs]) err
 	if err != nil {
 		return err
 	}
-	if !g.State.open() || g.State == TimeBoundEnding || g.ExpiresAt.UnixMilli() != job.Args.ExpiresMs || w.tb.opts.OnNotice == nil {
+	if !g.State.open() || g.State == TimeBoundEnding || g.ExpiresAt.UnixMilli() != job.Args.ExpiresMs {
 		return nil
 	}
-	return w.tb.opts.OnNotice(ctx, g, time.Duration(job.Args.BeforeMs)*time.Millisecond)
+	before := time.Duration(job.Args.BeforeMs) * time.Millisecond
+	if w.tb.opts.OnNotice == nil {
+		w.tb.log.InfoContext(ctx, "time-bound grant ends soon (no OnNotice on this worker)", "id", g.ID, "grant", g.GrantID(), "in", before)
+		return nil
+	}
+	return w.tb.opts.OnNotice(ctx, g, before)
 }
 
 // Sweep schedules an expiry, to run now, for the open grants past their
 // expiry that no expiry job holds (a lost job, a worker that died, a
 // database restored from a backup), and returns how many it found. Run
 // calls it every SweepInterval; call it yourself after a restore. Sweeps
-// of many workers at once schedule one job a second between them.
+// of many workers at once schedule one job a second between them. A grant
+// that a worker claimed and died while revoking is swept once its claim
+// runs out, ten minutes after it was taken; one whose worker died while
+// waiting for the expiry, before claiming it, at the next sweep.
 func (tb *TimeBound) Sweep(ctx context.Context) (int, error) {
 	now := tb.now()
 	var n int

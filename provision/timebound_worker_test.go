@@ -309,7 +309,9 @@ func TestTimeBoundManyWorkersRevokeOnce(t *testing.T) {
 	for range 4 {
 		startWorker(t, z)
 	}
-	// Grant for an hour, then move every end to one second.
+	// Grant for an hour, then move every end to one second, far enough
+	// ahead for the moves to finish first (they cost less than the grants).
+	start := time.Now()
 	ids := make([]string, n)
 	var eg errgroup.Group
 	eg.SetLimit(8)
@@ -325,7 +327,7 @@ func TestTimeBoundManyWorkersRevokeOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	z.srv.ResetStats()
-	end := time.Now().Add(3 * time.Second).Truncate(time.Second)
+	end := time.Now().Add(max(3*time.Second, time.Since(start))).Truncate(time.Second)
 	for i := range n {
 		eg.Go(func() error {
 			_, err := z.tb.Extend(context.Background(), ids[i], end)

@@ -97,8 +97,8 @@ func allDecisions(tb testing.TB, c *review.Campaign) []review.Decision {
 // decisions in calls of 10,000. It logs the times (go test -run
 // TestBigCampaign -v); the benchmarks measure them.
 func TestBigCampaign(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a 300,000-grant campaign")
+	if testing.Short() || raceEnabled {
+		t.Skip("a 300,000-grant campaign, timed: not with -short or -race")
 	}
 	snap := bigSnapshot(t)
 	st := openStore(t, sqldbtest.SQLiteFileDSN(t))

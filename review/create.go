@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/internal/sqldb"
 )
 
 // Create creates a campaign over snap, as spec says, and returns it.
@@ -197,6 +198,14 @@ func (s *Store) insert(ctx context.Context, spec CampaignSpec, evidence Populati
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, s.wrap(what, err)
+	}
+	if s.db.Dialect == sqldb.Postgres {
+		// Tell the planner how big the tables have grown (autovacuum
+		// would, later): reading a new campaign's items page by page and
+		// recording its decisions need their indexes.
+		if _, err := s.db.SQL.ExecContext(ctx, "ANALYZE zgov_review_items, zgov_review_assignments, zgov_review_principals"); err != nil {
+			return pk, nil // only statistics: the campaign is created
+		}
 	}
 	return pk, nil
 }

@@ -146,24 +146,21 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 		if err := hist.close(); err != nil {
 			return err
 		}
-		upA, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_assignments SET verdict = ?, justification = ?, decided_ms = ?, decision_seq = ?
-			WHERE campaign = ? AND item_id = ? AND reviewer = ?`))
-		if err != nil {
-			return err
-		}
-		defer upA.Close()
+		upA := newBulkUpdater(ctx, tx, c.s.db, c.pk, "zgov_review_assignments",
+			[]string{"item_id", "reviewer", "verdict", "justification", "decided_ms", "decision_seq"},
+			[]bool{true, false, false, false, true, true}, 2)
 		for _, k := range order {
 			a := st.assign[k]
-			if _, err := upA.ExecContext(ctx, string(a.verdict), a.justification, ms, a.seq, c.pk, k.item, k.reviewer); err != nil {
+			if err := upA.add(k.item, k.reviewer, string(a.verdict), a.justification, ms, a.seq); err != nil {
 				return err
 			}
 		}
-		upI, err := tx.PrepareContext(ctx, c.s.db.Rebind(`UPDATE zgov_review_items SET certifies = ?, revokes = ?, outcome = ?, outcome_by = ?, outcome_ms = ?, remediation = ?
-			WHERE campaign = ? AND id = ?`))
-		if err != nil {
+		if err := upA.close(); err != nil {
 			return err
 		}
-		defer upI.Close()
+		upI := newBulkUpdater(ctx, tx, c.s.db, c.pk, "zgov_review_items",
+			[]string{"id", "certifies", "revokes", "outcome", "outcome_by", "outcome_ms", "remediation"},
+			[]bool{true, true, true, false, false, true, false}, 1)
 		for _, id := range st.order {
 			it := st.items[id]
 			if !it.touched {
@@ -180,9 +177,12 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 			if out == Revoked {
 				revoked = append(revoked, id)
 			}
-			if _, err := upI.ExecContext(ctx, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation), c.pk, id); err != nil {
+			if err := upI.add(id, it.certifies, it.revokes, string(it.outcome), it.outcomeBy, it.outcomeMS, string(it.remediation)); err != nil {
 				return err
 			}
+		}
+		if err := upI.close(); err != nil {
+			return err
 		}
 		return nil
 	})
@@ -271,9 +271,19 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 	ids = slices.Compact(ids)
 	st := &decisionState{items: make(map[int64]*itemState, len(ids)), assign: make(map[assignKey]*assignState, len(ds))}
 	for chunk := range slices.Chunk(ids, decideChunk) {
-		in := inList(chunk)
+		// Decisions come in runs of items: a range reads faster than a
+		// list, and what it reads beyond the chunk is left out.
+		in := "IN (" + inList(chunk) + ")"
+		lo, hi := chunk[0], chunk[len(chunk)-1]
+		if hi-lo < 2*int64(len(chunk)) {
+			in = fmt.Sprintf("BETWEEN %d AND %d", lo, hi)
+		}
+		want := make(map[int64]bool, len(chunk))
+		for _, id := range chunk {
+			want[id] = true
+		}
 		rows, err := tx.QueryContext(ctx, c.s.db.Rebind(`SELECT id, reviewers, certifies, revokes, outcome, outcome_by, outcome_ms, remediation, attempt
-			FROM zgov_review_items WHERE campaign = ? AND id IN (`+in+`)`), c.pk)
+			FROM zgov_review_items WHERE campaign = ? AND id `+in), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read items: %w", err)
 		}
@@ -285,6 +295,9 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 				rows.Close()
 				return nil, fmt.Errorf("read items: %w", err)
 			}
+			if !want[id] {
+				continue
+			}
 			it.outcome, it.remediation = OutcomeState(outcome), RemediationStatus(remediation)
 			st.items[id] = it
 			st.order = append(st.order, id)
@@ -294,7 +307,7 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 			return nil, fmt.Errorf("read items: %w", err)
 		}
 		rows, err = tx.QueryContext(ctx, c.s.db.Rebind(`SELECT item_id, reviewer, active, verdict, justification, decision_seq
-			FROM zgov_review_assignments WHERE campaign = ? AND item_id IN (`+in+`)`), c.pk)
+			FROM zgov_review_assignments WHERE campaign = ? AND item_id `+in), c.pk)
 		if err != nil {
 			return nil, fmt.Errorf("read assignments: %w", err)
 		}
@@ -306,6 +319,9 @@ func (c *Campaign) loadDecisionState(ctx context.Context, tx *sql.Tx, ds []Decis
 			if err := rows.Scan(&k.item, &k.reviewer, &active, &verdict, &a.justification, &a.seq); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("read assignments: %w", err)
+			}
+			if !want[k.item] {
+				continue
 			}
 			a.active, a.verdict = active == 1, Verdict(verdict)
 			st.assign[k] = a

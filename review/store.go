@@ -210,7 +210,10 @@ func (h *txHead) next() int64 { h.seq++; return h.seq - 1 }
 // database to wrap.
 type refusal struct{ err error }
 
+// Error returns the refusal's text.
 func (r *refusal) Error() string { return r.err.Error() }
+
+// Unwrap returns the refusal.
 func (r *refusal) Unwrap() error { return r.err }
 
 // refuse returns err marked as a refusal.

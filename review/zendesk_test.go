@@ -192,8 +192,8 @@ func TestRemediateZendeskReadPrincipals(t *testing.T) {
 // the simulator and logs the requests by endpoint (go test -run
 // TestRemediateZendesk10k -v).
 func TestRemediateZendesk10k(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10,000 revokes")
+	if testing.Short() || raceEnabled {
+		t.Skip("10,000 revokes, timed: not with -short or -race")
 	}
 	ctx := t.Context()
 	srv, sys, snap := zendeskSystem(t, zendesktest.AccountSpec{Seed: 5, Agents: 10_500, Admins: 20, EndUsers: 100, Groups: 30,

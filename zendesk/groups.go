@@ -99,6 +99,32 @@ func (s *GroupsService) Delete(ctx context.Context, id int64) (*Response, error)
 	return s.client.call(ctx, http.MethodDelete, "groups/"+itoa(id), nil, nil, nil)
 }
 
+// Count is the answer of a count endpoint. Zendesk counts approximately above 100,000
+// records and refreshes such counts once a day: RefreshedAt says when the value was
+// computed, and is nil while a large count is being refreshed (the value is then capped
+// at 100,000).
+type Count struct {
+	Value       int64      `json:"value"`
+	RefreshedAt *time.Time `json:"refreshed_at"`
+}
+
+// CountUsers returns how many users are members of a group (GET
+// /groups/{id}/users/count): one request, whatever the group's size, which tells a
+// caller how many pages listing its memberships would take. A deleted group has none.
+func (s *GroupsService) CountUsers(ctx context.Context, id int64) (*Count, *Response, error) {
+	if err := checkID("group id", id); err != nil {
+		return nil, nil, fmt.Errorf("zendesk: count group users: %w", err)
+	}
+	var body struct {
+		Count *Count `json:"count"`
+	}
+	resp, err := s.client.call(ctx, http.MethodGet, "groups/"+itoa(id)+"/users/count", nil, nil, &body)
+	if err == nil && body.Count == nil {
+		err = errors.New("zendesk: count group users: the answer has no count")
+	}
+	return body.Count, resp, err
+}
+
 // checkID rejects ids Zendesk can never have, before any request is sent, so that a
 // zero id from an unset field is not turned into a request for "/groups/0".
 func checkID(name string, id int64) error {

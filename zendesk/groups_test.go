@@ -173,6 +173,20 @@ func TestGroupsEndpoints(t *testing.T) {
 				g, _, err := c.Groups.Update(ctx, 122, &UpdateGroupRequest{Description: Ptr("")})
 				return g, err
 			}},
+		{name: "count users", method: "GET", path: "/api/v2/groups/122/users/count", status: 200,
+			answer: `{"count":{"value":102,"refreshed_at":"2020-04-06T02:18:17Z"}}`,
+			want:   &Count{Value: 102, RefreshedAt: Ptr(mustTime(t, "2020-04-06T02:18:17Z"))},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				n, _, err := c.Groups.CountUsers(ctx, 122)
+				return n, err
+			}},
+		{name: "count users being refreshed", method: "GET", path: "/api/v2/groups/122/users/count", status: 200,
+			answer: `{"count":{"value":100000,"refreshed_at":null}}`,
+			want:   &Count{Value: 100000},
+			call: func(ctx context.Context, c *Client) (any, error) {
+				n, _, err := c.Groups.CountUsers(ctx, 122)
+				return n, err
+			}},
 		{name: "delete", method: "DELETE", path: "/api/v2/groups/122", status: 204, want: 204,
 			call: func(ctx context.Context, c *Client) (any, error) {
 				resp, err := c.Groups.Delete(ctx, 122)
@@ -203,5 +217,6 @@ func TestGroupsValidation(t *testing.T) {
 			return err
 		}, "name must not be blank"},
 		{"delete zero id", func(ctx context.Context, c *Client) error { _, err := c.Groups.Delete(ctx, 0); return err }, "group id must be positive"},
+		{"count users zero id", func(ctx context.Context, c *Client) error { _, _, err := c.Groups.CountUsers(ctx, 0); return err }, "group id must be positive, got 0"},
 	})
 }

@@ -79,6 +79,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeprovisionLadder", s.testDeprovisionLadder},
 		{"Reactivate", s.testReactivate},
 		{"PrincipalReader", s.testPrincipalReader},
+		{"HolderLister", s.testHolders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -90,6 +90,14 @@ func (b *broken) Revoke(ctx context.Context, req access.RevokeRequest) (access.R
 	return res, err
 }
 
+func (b *broken) Holders(ctx context.Context, entitlementID string) ([]string, error) {
+	ps, err := b.Backend.Holders(ctx, entitlementID)
+	if b.fault == "holders-incomplete" && len(ps) > 0 {
+		ps = ps[1:]
+	}
+	return ps, err
+}
+
 func (b *broken) GrantsFor(ctx context.Context, principalID string) ([]access.Grant, error) {
 	gs, err := b.Backend.GrantsFor(ctx, principalID)
 	if b.fault == "grants-for-incomplete" && len(gs) > 0 {
@@ -122,6 +130,7 @@ func TestRunCatchesBrokenBackends(t *testing.T) {
 		{"untyped-errors", []string{"RequestErrors/UnknownEntitlement", "RequestErrors/UnknownPrincipal", "NotGrantable"}},
 		{"revoke-fails-when-gone", []string{"Revoke"}},
 		{"grants-for-incomplete", []string{"PrincipalGrantsLister"}},
+		{"holders-incomplete", []string{"HolderLister"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fault, func(t *testing.T) {

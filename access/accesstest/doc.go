@@ -20,5 +20,8 @@
 // IDs, such as "user:042" for "user:42" or a needless percent escape, refused
 // through the backend and through access.System and changing nothing) and
 // exercises the optional capabilities the backend implements, comparing
-// GrantsFor with the full sync for every principal.
+// GrantsFor and ReadPrincipals with the full sync for every principal, and
+// Holders with it for every entitlement the backend lists the holders of.
+// A revoke's Result must say what else it changed (Added, Replaced), as a
+// new sync shows it.
 package accesstest

@@ -40,3 +40,40 @@ func ExampleWithExclusive() {
 	// granted organization:1:member@user:1
 	// replaced organization:2:member@user:1
 }
+
+// Holders lists who holds an entitlement without a sync; with Zendesk's
+// single built-in role (WithExclusive("role")), revoking the admin role
+// leaves the agent role, as Zendesk does.
+func ExampleBackend_Holders() {
+	ctx := context.Background()
+	b, err := memaccess.New(memaccess.Generate(6, 1, 1), memaccess.WithExclusive("role"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	sys, err := access.NewSystem(b)
+	if err != nil {
+		log.Fatal(err)
+	}
+	admins, err := sys.Holders(ctx, "role:admin:assigned")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("admins:", admins)
+	res, err := sys.Revoke(ctx, access.RevokeRequest{EntitlementID: "role:admin:assigned", PrincipalID: admins[0]})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res.Status, res.Grant.ID())
+	for _, g := range res.Added {
+		fmt.Println("left", g.ID())
+	}
+	if admins, err = sys.Holders(ctx, "role:admin:assigned"); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("admins:", admins)
+	// Output:
+	// admins: [user:2 user:5]
+	// revoked role:admin:assigned@user:2
+	// left role:agent:assigned@user:2
+	// admins: [user:5]
+}

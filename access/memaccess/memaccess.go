@@ -63,7 +63,17 @@ func WithExclusive(resourceTypes ...string) Option {
 // resources of type T and their entitlements, and "T.grants" emits the
 // grants of those entitlements. It implements access.RequestCounter
 // (counting one request per started page of PageSize items per stream and
-// one per Grant, Revoke or GrantsFor call) and access.PrincipalGrantsLister.
+// one per Grant, Revoke or GrantsFor call), access.PrincipalGrantsLister
+// and access.HolderLister.
+//
+// With WithExclusive("role") and the built-in roles role:end-user,
+// role:agent and role:admin declared (as Generate declares them), it models
+// Zendesk's one built-in role per user: revoking role:admin:assigned leaves
+// role:agent:assigned, revoking role:agent:assigned leaves
+// role:end-user:assigned and, as Zendesk does, the principal's grants on
+// resources of the types "group" and "custom_role" (Result.Added names the
+// lower role, Result.Replaced what went with it), and
+// role:end-user:assigned cannot be revoked (access.ErrNotGrantable).
 type Backend struct {
 	name, account string
 	scope         map[string]string
@@ -419,8 +429,63 @@ func (b *Backend) Revoke(ctx context.Context, req access.RevokeRequest) (access.
 	if !ok {
 		return access.RevokeResult{Status: access.StatusAlreadyRevoked}, nil
 	}
+	lower, demote := b.lowerRole(ref)
+	if demote && lower == "" {
+		return access.RevokeResult{}, fmt.Errorf("memaccess: revoke %s: end-user is the lowest role and cannot be revoked: grant another role: %w", ref, access.ErrNotGrantable)
+	}
 	delete(td.grants, id)
-	return access.RevokeResult{Status: access.StatusRevoked, Grant: g}, nil
+	res := access.RevokeResult{Status: access.StatusRevoked, Grant: g}
+	if demote {
+		p := ref.Principal.String()
+		ng := access.NewGrant(lower, p, nil)
+		td.grants[ng.ID()] = ng
+		res.Added = []access.Grant{ng}
+		to := strings.TrimSuffix(strings.TrimPrefix(lower, "role:"), ":assigned")
+		res.Note = fmt.Sprintf("demoted %s from %s to %s", p, ref.Entitlement.Resource.ID, to)
+		if to == "end-user" {
+			// An end user holds no group membership and no custom role.
+			for _, typ := range []string{"custom_role", "group"} {
+				d := b.byType[typ]
+				if d == nil {
+					continue
+				}
+				for _, gid := range slices.Sorted(maps.Keys(d.grants)) {
+					if og := d.grants[gid]; og.PrincipalID() == p {
+						res.Replaced = append(res.Replaced, og)
+						delete(d.grants, gid)
+					}
+				}
+			}
+		}
+	}
+	return res, nil
+}
+
+// builtInRoles is Zendesk's ladder of built-in roles, lowest first.
+var builtInRoles = []string{"end-user", "agent", "admin"}
+
+// lowerRole reports whether revoking ref's entitlement demotes the
+// principal rather than leave them without a role, and to which
+// entitlement ("" for the lowest role, which cannot be revoked): as in
+// Zendesk, where every user holds one built-in role. It applies where the
+// role type is exclusive (WithExclusive("role")) and declares the three
+// built-in roles. b.mu must be held.
+func (b *Backend) lowerRole(ref access.GrantRef) (string, bool) {
+	e := ref.Entitlement
+	k := slices.Index(builtInRoles, e.Resource.ID)
+	if e.Resource.Type != "role" || e.Slug != "assigned" || k < 0 || !b.exclusive["role"] {
+		return "", false
+	}
+	for _, r := range builtInRoles {
+		if _, _, ok := b.roleEntitlement(r); !ok {
+			return "", false
+		}
+	}
+	if k == 0 {
+		return "", true
+	}
+	eid, _, _ := b.roleEntitlement(builtInRoles[k-1])
+	return eid, true
 }
 
 // GrantsFor implements access.PrincipalGrantsLister.
@@ -453,6 +518,40 @@ func (b *Backend) GrantsFor(ctx context.Context, principalID string) ([]access.G
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+var _ access.HolderLister = (*Backend)(nil)
+
+// Holders implements access.HolderLister: the holders of any entitlement,
+// found by a scan of its type's grants and counted as one request per
+// started page of PageSize holders, as if read from a filtered list.
+func (b *Backend) Holders(ctx context.Context, entitlementID string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ref, err := access.ParseEntitlementID(entitlementID)
+	if err == nil {
+		err = b.checkSyntax("entitlement", entitlementID, ref.Resource)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("memaccess: holders: %w", err)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	td := b.byType[ref.Resource.Type]
+	if td == nil || !hasKey(td.entitlements, entitlementID) {
+		return nil, fmt.Errorf("memaccess: holders of %s: %w", entitlementID, access.ErrUnknownEntitlement)
+	}
+	prefix := entitlementID + "@"
+	var out []string
+	for gid, g := range td.grants {
+		if strings.HasPrefix(gid, prefix) {
+			out = append(out, g.PrincipalID())
+		}
+	}
+	b.countPages(len(out))
+	slices.Sort(out)
+	return out, nil
+}
 
 // PutResource adds a resource or replaces the one with the same ID, to
 // simulate changes in the system between syncs.

@@ -2,6 +2,7 @@ package memaccess_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -79,12 +80,124 @@ func TestConformance(t *testing.T) {
 				return newBackend(t, memaccess.Generate(2500, 7, 5), memaccess.WithExclusive("organization", "role"))
 			},
 		}},
+		// Zendesk's ladder of built-in roles: the suite checks that what a
+		// revoke leaves (the agent role, the end-user role) and takes (the
+		// group membership) is in its Result.
+		{"GeneratedAdminRevoked", accesstest.Harness{
+			NewBackend: func(t *testing.T) access.Backend {
+				return newBackend(t, memaccess.Generate(30, 3, 3), memaccess.WithExclusive("organization", "role"))
+			},
+			Revoke: access.RevokeRequest{EntitlementID: "role:admin:assigned", PrincipalID: "user:2"},
+		}},
+		{"GeneratedAgentRevoked", accesstest.Harness{
+			NewBackend: func(t *testing.T) access.Backend {
+				return newBackend(t, memaccess.Generate(30, 3, 3), memaccess.WithExclusive("organization", "role"))
+			},
+			Revoke: access.RevokeRequest{EntitlementID: "role:agent:assigned", PrincipalID: "user:1"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			accesstest.Run(t, tc.h)
 		})
+	}
+}
+
+// TestRevokeRole: with exclusive roles and the three built-in roles, a
+// revoked admin is an agent, a revoked agent an end user without groups,
+// and the end-user role cannot be revoked; without exclusive roles a
+// revoke only removes.
+func TestRevokeRole(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := newBackend(t, memaccess.Generate(3, 1, 1), memaccess.WithExclusive("organization", "role"))
+	ids := func(gs []access.Grant) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.ID())
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		eid, principal string
+		added, gone    []string
+		err            error
+	}{
+		{"role:admin:assigned", "user:2", []string{"role:agent:assigned@user:2"}, nil, nil},
+		{"role:agent:assigned", "user:2", []string{"role:end-user:assigned@user:2"}, []string{"group:1:member@user:2"}, nil},
+		{"role:end-user:assigned", "user:2", nil, nil, access.ErrNotGrantable},
+	} {
+		res, err := b.Revoke(ctx, access.RevokeRequest{EntitlementID: tc.eid, PrincipalID: tc.principal})
+		if !errors.Is(err, tc.err) || tc.err == nil && err != nil {
+			t.Fatalf("revoke %s: %v, want %v", tc.eid, err, tc.err)
+		}
+		if err != nil {
+			continue
+		}
+		if res.Status != access.StatusRevoked {
+			t.Errorf("revoke %s: %s", tc.eid, res.Status)
+		}
+		if d := cmp.Diff(tc.added, ids(res.Added)); d != "" {
+			t.Errorf("revoke %s: Added (-want +got):\n%s", tc.eid, d)
+		}
+		if d := cmp.Diff(tc.gone, ids(res.Replaced)); d != "" {
+			t.Errorf("revoke %s: Replaced (-want +got):\n%s", tc.eid, d)
+		}
+	}
+	gs, err := b.GrantsFor(ctx, "user:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"organization:1:member@user:2", "role:end-user:assigned@user:2"}, sortedIDs(gs)); d != "" {
+		t.Errorf("user 2 holds (-want +got):\n%s", d)
+	}
+
+	plain := newBackend(t, memaccess.Generate(3, 1, 1))
+	res, err := plain.Revoke(ctx, access.RevokeRequest{EntitlementID: "role:admin:assigned", PrincipalID: "user:2"})
+	if err != nil || len(res.Added) != 0 || len(res.Replaced) != 0 {
+		t.Errorf("revoke admin without exclusive roles: %+v, %v; want only the removal", res, err)
+	}
+}
+
+func sortedIDs(gs []access.Grant) []string {
+	var out []string
+	for _, g := range gs {
+		out = append(out, g.ID())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestHolders: the holders of an entitlement, one request per started
+// page of 100; an unknown or malformed entitlement is an error.
+func TestHolders(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := newBackend(t, memaccess.Generate(301, 2, 2))
+	before := b.Requests()
+	got, err := b.Holders(ctx, "role:admin:assigned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 100 || !slices.IsSorted(got) || got[0] != "user:101" { // users 2, 5, ..., 299 hold it
+		t.Errorf("%d admins from %v, want 100", len(got), got[:min(3, len(got))])
+	}
+	if n := b.Requests() - before; n != 1 {
+		t.Errorf("%d requests for 100 holders, want 1", n)
+	}
+	before = b.Requests()
+	if got, err := b.Holders(ctx, "group:1:member"); err != nil || len(got) != 150 || b.Requests()-before != 2 {
+		t.Errorf("Holders(group 1) = %d holders, %v, %d requests; want 150, 2 requests", len(got), err, b.Requests()-before)
+	}
+	for eid, want := range map[string]error{
+		"group:9:member":      access.ErrUnknownEntitlement,
+		"group:09:member":     access.ErrMalformedID,
+		"role:owner:assigned": access.ErrUnknownEntitlement,
+	} {
+		if _, err := b.Holders(ctx, eid); !errors.Is(err, want) {
+			t.Errorf("Holders(%s) error = %v, want %v", eid, err, want)
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -37,16 +36,13 @@ type Backend struct {
 	locks      keyedLocks[int64]  // serialise the changes to each user
 	emailLocks keyedLocks[string] // serialise account creation per e-mail address
 	known      knownSets          // groups and organizations recently seen to exist
+	// readUsersOnly makes RevokeMany read every affected user and list no
+	// group, as it did before it could: the reference its tests compare with.
+	readUsersOnly bool
 
 	mu    sync.Mutex
 	state *accountState // the last state read, or nil
 	meID  int64         // the credential's own user, once read
-
-	// membershipPages is the number of pages of GET /group_memberships
-	// the last sync read (0 before one): what reading the account's
-	// memberships at once costs, which RevokeMany weighs against a
-	// request per user.
-	membershipPages atomic.Int64
 }
 
 var (

@@ -123,84 +123,68 @@ func (b *Backend) GrantMany(ctx context.Context, reqs []access.GrantRequest, pro
 	return r.out
 }
 
-// RevokeMany implements access.BulkChanger. Group memberships are found by
-// reading each user's memberships (one request a user), or, when that
-// would cost more than the pages of GET /group_memberships the last sync
-// read, by reading the account's memberships once; they are deleted with
-// DELETE /group_memberships/destroy_many, 100 a job; a user who is not a
-// member of a group the backend knows is StatusAlreadyRevoked. Other
-// entitlements, and items that fail, go through Revoke one by one.
+// RevokeMany implements access.BulkChanger. Group memberships are deleted
+// with DELETE /group_memberships/destroy_many, 100 a job, after being found
+// in one of two ways, chosen per group for the fewer requests:
+//
+//   - per user, GET /users/{id}/group_memberships, as Revoke reads them: one
+//     request for each affected user (a user in several groups is read once);
+//   - per group, GET /groups/{id}/memberships: ceil(n/100) requests for a
+//     group of n members, fewer if every affected user is found before the
+//     end of the list.
+//
+// n comes from the last sync if it was under a minute ago (its
+// group_memberships stream counts every group's members at no extra cost),
+// and otherwise from GET /groups/{id}/users/count, one request whatever the
+// size (approximate above 100,000 members, which is precise enough to
+// compare costs). The count is asked for only where listing could pay for
+// it: for k affected users, when 1 + 1 < k. Listing then costs
+// max(1, ceil(n/100)) + max(0, k-n) requests (a user the list does not show,
+// and at least k-n are not members, is read as Revoke would read them, to
+// tell a user who is not a member from one who does not exist), against k
+// one by one, and is chosen only when strictly cheaper; users read one by
+// one for another group count for nothing against a list. A count or list
+// that fails leaves its users to the per-user reads. The choice changes only
+// what is read, not the results. For example, revoking a group of 1,000
+// members from all of them costs 1 count, 10 pages, 10 destroy_many jobs
+// and their polls instead of 1,000 reads and the jobs; revoking it from 3 of
+// them costs the count and 3 reads.
+//
+// A user who is not a member of a group the backend knows is
+// StatusAlreadyRevoked. Other entitlements, users whose read fails, unknown
+// groups and items that fail go through Revoke one by one.
 func (b *Backend) RevokeMany(ctx context.Context, reqs []access.RevokeRequest, progress func(int)) []access.BulkResult {
 	r := newBulkRun(len(reqs), progress)
-	byUser := map[int64][]int{}
-	targets := make([]target, len(reqs))
-	var single []int
+	f := &membershipFinder{b: b, targets: make([]target, len(reqs)), byGroup: map[int64][]int{}, found: map[int]*Grant{}}
+	var single, groupReqs []int
 	for i, req := range reqs {
 		t, err := b.parseTarget(req.EntitlementID, req.PrincipalID)
 		switch {
 		case err != nil:
 			r.set(i, access.Result{}, fmt.Errorf("zendeskaccess: revoke: %w", err))
 		case t.kind == TypeGroup:
-			targets[i] = t
-			byUser[t.userID] = append(byUser[t.userID], i)
+			f.targets[i] = t
+			f.byGroup[t.id] = append(f.byGroup[t.id], i)
+			groupReqs = append(groupReqs, i)
 		default:
 			single = append(single, i)
 		}
 	}
-	// Find the memberships, a user at a time, WithConcurrency at once.
-	var mu sync.Mutex
-	var bulk []int
-	found := map[int]*Grant{}
-	users := slices.Sorted(func(yield func(int64) bool) {
-		for u := range byUser {
-			if !yield(u) {
-				return
-			}
+	f.listGroups(ctx)
+	var unread []int
+	for _, i := range groupReqs {
+		if f.found[i] == nil {
+			unread = append(unread, i)
 		}
-	})
-	// Many users: one read of the account's memberships costs less.
-	var listed map[int64][]access.Grant
-	if pages := b.membershipPages.Load(); pages > 0 && int64(len(users)) > pages {
-		listed = b.groupGrantsOf(ctx, byUser)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(b.cfg.concurrency)
-	for _, uid := range users {
-		g.Go(func() error {
-			var held []access.Grant
-			var err error
-			if listed != nil {
-				held = listed[uid]
-			} else if held, err = b.userGroupGrants(gctx, &zendesk.User{ID: uid}); err != nil {
-				mu.Lock()
-				single = append(single, byUser[uid]...) // Revoke explains it
-				mu.Unlock()
-				return nil
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			for _, i := range byUser[uid] {
-				var m *Grant
-				for _, h := range held {
-					if h.(*Grant).EntitlementID == targets[i].eid {
-						m = h.(*Grant)
-					}
-				}
-				switch {
-				case m != nil:
-					found[i] = m
-					bulk = append(bulk, i)
-				case b.known.has(TypeGroup, targets[i].id, b.now()):
-					r.set(i, access.Result{Status: access.StatusAlreadyRevoked}, nil)
-				default:
-					single = append(single, i) // an unknown group: Revoke says so
-				}
-			}
-			return nil
-		})
+	single = append(single, f.readUsers(ctx, r, unread)...)
+	found := f.found
+	var bulk []int
+	for _, i := range groupReqs {
+		if found[i] != nil {
+			bulk = append(bulk, i)
+		}
 	}
-	_ = g.Wait()
-	slices.Sort(bulk)
 	var retry []int
 	b.jobs(ctx, bulk, func(chunk []int) (*zendesk.JobStatus, error) {
 		ids := make([]int64, len(chunk))
@@ -221,26 +205,6 @@ func (b *Backend) RevokeMany(ctx context.Context, reqs []access.RevokeRequest, p
 	})
 	b.one(ctx, r, append(single, retry...), func(i int) (access.Result, error) { return b.Revoke(ctx, reqs[i]) })
 	return r.out
-}
-
-// groupGrantsOf reads the account's group memberships (GET
-// /group_memberships) and returns those of the users of byUser, by user:
-// each user has an entry, empty if they belong to no group. It returns nil
-// if the list fails, and RevokeMany then reads user by user.
-func (b *Backend) groupGrantsOf(ctx context.Context, byUser map[int64][]int) map[int64][]access.Grant {
-	out := make(map[int64][]access.Grant, len(byUser))
-	for u := range byUser {
-		out[u] = nil
-	}
-	for m, err := range b.client.GroupMemberships.List(ctx) {
-		if err != nil {
-			return nil
-		}
-		if held, ok := out[m.UserID]; ok {
-			out[m.UserID] = append(held, b.attrs.membershipGrant(groupEID(m.GroupID), m.UserID, m.ID, false, m.Default))
-		}
-	}
-	return out
 }
 
 func failed(res zendesk.JobResult) bool {

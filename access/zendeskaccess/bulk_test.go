@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -245,48 +244,5 @@ func TestCreateAccountUnknownOutcome(t *testing.T) {
 	}
 	if count != 1 {
 		t.Errorf("%d accounts for once@example.com, want 1", count)
-	}
-}
-
-// TestRevokeManyFindsMembershipsCheaply: the memberships to delete are
-// found with a request per user, or, when a sync showed that the account's
-// memberships take fewer pages than that, with one read of them all.
-func TestRevokeManyFindsMembershipsCheaply(t *testing.T) {
-	t.Parallel()
-	for _, synced := range []bool{false, true} {
-		srv := bulkAccount(t)
-		b := newBackend(t, srv)
-		snap := sync(t, b)
-		if !synced {
-			b = newBackend(t, srv) // knows nothing of the account's memberships
-		}
-		var reqs []access.RevokeRequest
-		members := 0
-		for _, g := range snap.Grants() {
-			if strings.HasPrefix(g.ID(), "group:") && !strings.Contains(g.ID(), "@user:"+strconv.FormatInt(srv.OwnerID(), 10)) {
-				reqs = append(reqs, access.RevokeRequest{EntitlementID: g.EntitlementID(), PrincipalID: g.PrincipalID()})
-			}
-			if strings.HasPrefix(g.ID(), "group:") {
-				members++
-			}
-		}
-		users := map[string]bool{}
-		for _, r := range reqs {
-			users[r.PrincipalID] = true
-		}
-		srv.ResetStats()
-		for i, res := range b.RevokeMany(t.Context(), reqs, nil) {
-			if res.Err != nil || res.Result.Status != access.StatusRevoked {
-				t.Errorf("synced %v: %s: %+v, %v", synced, reqs[i].GrantID(), res.Result, res.Err)
-			}
-		}
-		st := srv.Stats()
-		perUser, listed := st.Requests["GET /api/v2/users/{id}/group_memberships"], st.Requests["GET /api/v2/group_memberships"]
-		if synced && (perUser != 0 || listed != (members+99)/100) {
-			t.Errorf("after a sync: %d per-user reads, %d pages of the account's memberships (%d); want 0 and %d", perUser, listed, members, (members+99)/100)
-		}
-		if !synced && (perUser != len(users) || listed != 0) {
-			t.Errorf("without a sync: %d per-user reads for %d users, %d pages listed", perUser, len(users), listed)
-		}
 	}
 }

@@ -122,6 +122,18 @@
 //		log.Printf("user %d stays in organization %d", move.UserID, move.From)
 //	}
 //
+// GrantMany and RevokeMany (access.BulkChanger) change group memberships
+// with bulk jobs, 100 items a job, polled together. GrantMany reads nothing
+// first: Zendesk's answer says which memberships existed. RevokeMany must
+// find each membership's id, and does so per group with whichever costs
+// fewer requests: reading each affected user's memberships (k requests for
+// k users) or listing the group's memberships (ceil(n/100) for n members,
+// n from the last sync if it is under a minute old, otherwise from GET
+// /groups/{id}/users/count, asked for only when 1 + 1 < k). Revoking a
+// group of 1,000 members from all of them costs 1 count, 10 pages and 10
+// jobs with their polls, where reading each user cost 1,000 reads; see
+// Backend.RevokeMany. Other entitlements go one by one.
+//
 // A group grant to an end user fails with a *NotAgentError unless
 // WithPromoteEndUsers allows promoting them to agent. Revoking a custom role
 // gives the agent the role named by WithCustomRoleFallback (without one it

@@ -39,8 +39,22 @@ func (b *Backend) parseTarget(entitlementID, principalID string) (target, error)
 	if err := checkNumeric("resource", principalID, ref.Principal); err != nil {
 		return target{}, err
 	}
-	e := ref.Entitlement
-	t := target{kind: e.Resource.Type, eid: e.String(), gid: ref.String()}
+	t, err := b.entitlementTarget(ref.Entitlement)
+	t.gid = ref.String()
+	if err != nil {
+		return t, err
+	}
+	if ref.Principal.Type != TypeUser {
+		return t, fmt.Errorf("%s is a %s: only users hold Zendesk entitlements: %w", ref.Principal, ref.Principal.Type, access.ErrNotGrantable)
+	}
+	t.userID, _ = access.ParsePositiveInt(ref.Principal.ID) // checked above
+	return t, nil
+}
+
+// entitlementTarget checks an entitlement, whose ids are canonical,
+// against the backend's configuration, as parseTarget does.
+func (b *Backend) entitlementTarget(e access.EntitlementRef) (target, error) {
+	t := target{kind: e.Resource.Type, eid: e.String()}
 	if !b.cfg.types[t.kind] || t.kind == TypeUser {
 		return t, fmt.Errorf("%s: no resources of type %q: %w", t.eid, t.kind, access.ErrUnknownEntitlement)
 	}
@@ -62,10 +76,6 @@ func (b *Backend) parseTarget(entitlementID, principalID string) (target, error)
 	if t.kind == TypeOrganization && !b.orgFilterByName() && !b.orgSelected(t.id, "") {
 		return t, fmt.Errorf("%s: organization %d is outside the WithOrganizations filter: %w", t.eid, t.id, access.ErrUnknownEntitlement)
 	}
-	if ref.Principal.Type != TypeUser {
-		return t, fmt.Errorf("%s is a %s: only users hold Zendesk entitlements: %w", ref.Principal, ref.Principal.Type, access.ErrNotGrantable)
-	}
-	t.userID, _ = access.ParsePositiveInt(ref.Principal.ID) // checked above
 	return t, nil
 }
 

@@ -61,11 +61,15 @@ func (l *keyedLocks[K]) release(userID K, ul *userLock) {
 
 // knownSets remembers which groups and organizations exist, from the last
 // sync's streams and from single reads, for stateTTL: a grant of one of them
-// need not read it again before writing.
+// need not read it again before writing. It also keeps the number of
+// members of each group that the last sync's group_memberships stream
+// counted, which RevokeMany uses to estimate what listing a group costs.
 type knownSets struct {
-	mu   sync.Mutex
-	sets map[string]knownSet // by resource type
-	one  map[knownKey]time.Time
+	mu      sync.Mutex
+	sets    map[string]knownSet // by resource type
+	one     map[knownKey]time.Time
+	sizes   map[int64]int // members by group id; a group not in it had none
+	sizesAt time.Time
 }
 
 type knownSet struct {
@@ -112,4 +116,24 @@ func (k *knownSets) has(kind string, id int64, now time.Time) bool {
 	}
 	t, ok := k.one[knownKey{kind, id}]
 	return ok && now.Sub(t) < stateTTL
+}
+
+// setGroupSizes records the members of every group, counted from a list of
+// all the account's group memberships that began at time at.
+func (k *knownSets) setGroupSizes(sizes map[int64]int, at time.Time) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sizes, k.sizesAt = sizes, at
+}
+
+// groupSize returns the members of a group as counted within stateTTL of
+// now (0 for a group the count did not see), and whether there is such a
+// count. It is an estimate: memberships may have changed since.
+func (k *knownSets) groupSize(id int64, now time.Time) (int, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.sizes == nil || now.Sub(k.sizesAt) >= stateTTL {
+		return 0, false
+	}
+	return k.sizes[id], true
 }

@@ -221,13 +221,16 @@ type membership struct {
 // known, for those only.
 func (r *syncRun) readGroupMemberships(ctx context.Context, emit func(access.Item) error) error {
 	var buf []membership
+	at := r.b.now()
+	sizes := map[int64]int{}
 	for m, err := range r.b.client.GroupMemberships.List(ctx) {
 		if err != nil {
 			return fmt.Errorf("list group memberships: %w", err)
 		}
 		buf = append(buf, membership{id: m.ID, user: m.UserID, of: m.GroupID, isDefault: m.Default})
+		sizes[m.GroupID]++
 	}
-	r.b.membershipPages.Store(int64(max(1, (len(buf)+99)/100)))
+	r.b.known.setGroupSizes(sizes, at) // for RevokeMany's choice of reads
 	if err := r.users.wait(ctx); err != nil {
 		return err
 	}

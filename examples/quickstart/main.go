@@ -5,9 +5,15 @@
 // takes a snapshot, grants one access, takes a second snapshot and prints the difference.
 // Then it provisions day-one access: from a policy and a directory (policy.yaml and
 // directory.yaml, embedded) it plans account creations and grants, prints the plan,
-// applies it with a journal, and verifies and exports the journal.
+// applies it with a journal, and verifies and exports the journal. Last it grants an
+// agent a group for three seconds, runs the worker that ends time-bound grants, and
+// prints the revoke at expiry and its journal entries; the state is a SQLite file in a
+// temporary directory, removed at the end unless -keep-state keeps it. A second run
+// given the kept file (-state) finds the earlier grants and their journal in it.
 //
 //	go run ./examples/quickstart
+//	go run ./examples/quickstart -keep-state    # prints where the file is
+//	go run ./examples/quickstart -state /tmp/zgov-quickstart-123/zgov.db
 //
 // With ZENDESK_SUBDOMAIN and credentials set it syncs that account into a snapshot,
 // read-only, and prints a summary of it (counts by kind and the snapshot's hash), with
@@ -66,6 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// must not print a URL that might carry a password.
 	baseURL := fs.String("base-url", "",
 		"send requests to this URL instead of https://{ZENDESK_SUBDOMAIN}.zendesk.com (default $ZENDESK_BASE_URL)")
+	var st stateOptions
+	fs.StringVar(&st.path, "state", "",
+		"simulator demo: keep the time-bound grants and the journal in this SQLite file (created if missing, never removed)")
+	fs.BoolVar(&st.keep, "keep-state", false,
+		"simulator demo: keep the temporary SQLite file of the time-bound grants and print its path")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -80,7 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	if getenv("ZENDESK_SUBDOMAIN") == "" && *baseURL == "" {
-		return runDemo(ctx, stdout)
+		return runDemo(ctx, stdout, stderr, st)
+	}
+	if st.path != "" || st.keep {
+		return errors.New("-state and -keep-state are for the demo on the simulator: on a real account the quickstart only reads")
 	}
 	client, how, err := connectLive(getenv, *baseURL)
 	if err != nil {
@@ -90,9 +104,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return syncLive(ctx, stdout, stderr, client)
 }
 
-// runDemo runs the quickstart against a fresh simulator: inventory, a grant, then day-one
-// access from a policy and a directory.
-func runDemo(ctx context.Context, out io.Writer) error {
+// runDemo runs the quickstart against a fresh simulator: inventory, a grant, day-one
+// access from a policy and a directory, then a time-bound grant (with its state as st
+// says, and a countdown on progress).
+func runDemo(ctx context.Context, out, progress io.Writer, st stateOptions) error {
 	srv, err := zendesktest.NewServer(zendesktest.WithAccount(zendesktest.DemoAccount()))
 	if err != nil {
 		return err
@@ -111,7 +126,10 @@ func runDemo(ctx context.Context, out io.Writer) error {
 	if err := governDemo(ctx, out, c); err != nil {
 		return err
 	}
-	return dayOneDemo(ctx, out, srv, c)
+	if err := dayOneDemo(ctx, out, srv, c); err != nil {
+		return err
+	}
+	return timeBoundDemo(ctx, out, progress, srv, c, st)
 }
 
 // connectLive returns a read-only client for the account the environment names, and

@@ -2,16 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/zendeskaccess"
+	"github.com/zgov-io/zgov/provision"
 	"github.com/zgov-io/zgov/zendesk"
 	"github.com/zgov-io/zgov/zendesk/zendesktest"
 )
@@ -265,5 +272,210 @@ func TestQuickstartRefusesBadFlags(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"extra"}, envOf(nil), io.Discard, io.Discard); err == nil {
 		t.Error("an extra argument was accepted")
+	}
+}
+
+// timeBoundSection returns the time-bound step of a run's output, and fails if there is
+// none.
+func timeBoundSection(t *testing.T, out string) string {
+	t.Helper()
+	i := strings.Index(out, "Time-bound access, with state in ")
+	if i < 0 {
+		t.Fatalf("no time-bound step:\n%s", out)
+	}
+	return out[i:]
+}
+
+// containsFields reports whether s holds want, comparing runs of white space as one
+// space (the journal's columns are padded).
+func containsFields(s, want string) bool {
+	return strings.Contains(strings.Join(strings.Fields(s), " "), strings.Join(strings.Fields(want), " "))
+}
+
+var grantIDs = regexp.MustCompile(`(?m)^Granted (tb-[0-9a-f]+):|time-bound grant (tb-[0-9a-f]+) of it`)
+
+// TestQuickstartTimeBound checks the time-bound step: a grant of a few seconds, revoked
+// by the worker at expiry and journaled; standing access kept; the snapshot's mark; a
+// countdown on stderr; and the temporary state removed at the end.
+func TestQuickstartTimeBound(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), nil, envOf(nil), &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	tb := timeBoundSection(t, out.String())
+	for _, want := range []string{
+		"(removed at the end; -keep-state keeps it)",
+		"Ann Lee (user:", "joins group Escalations until", "(for 3s): active",
+		`asked by ann.lee@example.com: "on call for Escalations tonight" (ticket:OPS-7)`,
+		"Snapshot with tb.Marks: grant group:", "has expires_at 20", "plans treat it as held until then",
+		"Standing access kept: Erin Fox has held group Tier 2 since day one", "standing true",
+		"ended early with End by end:erin.fox@example.com: kept; Erin Fox still in Tier 2: yes",
+		"Revoked by the worker at", "after the expiry (ended by expiry): ended; Ann Lee still in Escalations: no",
+		"started grant by ann.lee@example.com", "finished grant granted by ann.lee@example.com",
+		"started revoke by zgov:timebound", "finished revoke revoked by zgov:timebound",
+		"finished grant already_granted by erin.fox@example.com", "finished revoke kept by erin.fox@example.com",
+		"Journal verified: 8 entries",
+	} {
+		if !containsFields(tb, want) {
+			t.Errorf("the time-bound step lacks %q:\n%s", want, tb)
+		}
+	}
+	if strings.Contains(tb, "State kept in") {
+		t.Errorf("the state was kept without -keep-state:\n%s", tb)
+	}
+	if p := errOut.String(); !strings.Contains(p, "time-bound: Ann Lee in Escalations ends in") || !strings.Contains(p, "expired; the worker is revoking it") {
+		t.Errorf("no countdown on stderr:\n%s", p)
+	}
+	// The temporary directory is gone.
+	dsn, _, _ := strings.Cut(strings.TrimPrefix(tb, "Time-bound access, with state in "), " ")
+	path := strings.TrimPrefix(dsn, "sqlite://")
+	if !strings.HasSuffix(path, "/zgov.db") {
+		t.Fatalf("state DSN %q: want sqlite:///.../zgov.db", dsn)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the temporary state %s is still there (%v)", filepath.Dir(path), err)
+	}
+}
+
+// TestQuickstartKeepState runs the demo with -keep-state, reads the file it kept with
+// provision.OpenStore, then runs the demo again on it (-state): the first run's grants
+// and journal survive it.
+func TestQuickstartKeepState(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run(t.Context(), []string{"-keep-state"}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	first := timeBoundSection(t, out.String())
+	m := regexp.MustCompile(`State kept in (\S+)\n  run go run ./examples/quickstart -state (\S+)\n`).FindStringSubmatch(first)
+	if m == nil || m[1] != m[2] {
+		t.Fatalf("no path of the kept state:\n%s", first)
+	}
+	path := m[1]
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(path)) })
+	var ids []string
+	for _, m := range grantIDs.FindAllStringSubmatch(first, -1) {
+		ids = append(ids, m[1]+m[2])
+	}
+	if len(ids) != 2 {
+		t.Fatalf("grant IDs %q in:\n%s", ids, first)
+	}
+
+	// The file, read by a process of its own: the journal verifies and holds the revoke
+	// at expiry and the kept standing access.
+	store, err := provision.OpenStore(t.Context(), sqliteDSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := provision.NewJournal(store.Journal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vr, err := j.Verify(t.Context()); err != nil || vr.Entries != 8 {
+		t.Errorf("Verify = %+v, %v; want 8 entries", vr, err)
+	}
+	for change, status := range map[string]string{"timebound/" + ids[0] + "/revoke": "revoked", "timebound/" + ids[1] + "/keep": "kept"} {
+		c, err := j.Change(t.Context(), change)
+		if err != nil || !c.Done() || c.Finished.Outcome.Status != status {
+			t.Errorf("journal change %s: %+v, %v; want finished %s", change, c, err, status)
+		}
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A second run on the file finds both grants ended and the journal whole, and adds
+	// its own.
+	out.Reset()
+	if err := run(t.Context(), []string{"-state", path}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatalf("second run: %v\n%s", err, out.String())
+	}
+	second := timeBoundSection(t, out.String())
+	for _, want := range []string{
+		"Found in " + path + ", from earlier runs: 2 time-bound grants, and a journal of 8 entries that verifies",
+		ids[0] + ": group:", "ended at", "by expiry",
+		ids[1] + ": group:", "kept at", "by end:erin.fox@example.com",
+		"Journal verified: 16 entries", "State kept in " + path,
+	} {
+		if !strings.Contains(second, want) {
+			t.Errorf("the second run lacks %q:\n%s", want, second)
+		}
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the state file is gone after a run with -state: %v", err)
+	}
+}
+
+func TestQuickstartStateIsForTheDemo(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"ZENDESK_SUBDOMAIN": "acme", "ZENDESK_EMAIL": "a@acme.com", "ZENDESK_API_TOKEN": "tok"}
+	for _, args := range [][]string{{"-keep-state"}, {"-state", filepath.Join(t.TempDir(), "zgov.db")}} {
+		err := run(t.Context(), args, envOf(env), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "for the demo on the simulator") {
+			t.Errorf("%q on a real account: err = %v", args, err)
+		}
+	}
+}
+
+func TestSQLiteDSN(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{
+		"/tmp/zgov.db":         "sqlite:///tmp/zgov.db",
+		"/tmp/a b?c#d%e/x.db":  "sqlite:///tmp/a%20b%3Fc%23d%25e/x.db",
+		`C:\Users\ann\zgov.db`: "sqlite:///C:/Users/ann/zgov.db",
+	} {
+		if runtime.GOOS != "windows" && strings.Contains(path, `\`) {
+			continue
+		}
+		if got := sqliteDSN(path); got != want {
+			t.Errorf("sqliteDSN(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+// cancelOn is a Writer that cancels a run once what it wrote holds text.
+type cancelOn struct {
+	bytes.Buffer
+	text   string
+	cancel func()
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.String(), w.text) {
+		w.cancel()
+	}
+	return n, err
+}
+
+// TestQuickstartStateAfterAStoppedRun stops a run while its time-bound grant is open:
+// the next run on the file ends that grant before it grants again.
+func TestQuickstartStateAfterAStoppedRun(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "zgov.db")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := &cancelOn{text: "Waiting for the worker to revoke", cancel: cancel}
+	if err := run(ctx, []string{"-state", path}, envOf(nil), out, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run = %v, want it stopped\n%s", err, out.String())
+	}
+	m := regexp.MustCompile(`(?m)^Granted (tb-[0-9a-f]+):`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no grant in:\n%s", out.String())
+	}
+	var second bytes.Buffer
+	if err := run(t.Context(), []string{"-state", path}, envOf(nil), &second, io.Discard); err != nil {
+		t.Fatalf("second run: %v\n%s", err, second.String())
+	}
+	tb := timeBoundSection(t, second.String())
+	for _, want := range []string{
+		m[1] + ": group:", ": active\n",
+		m[1] + " was left open by an earlier run that was stopped: ended now (on this run's simulator), ended",
+		"Revoked by the worker at",
+	} {
+		if !strings.Contains(tb, want) {
+			t.Errorf("the second run lacks %q:\n%s", want, tb)
+		}
 	}
 }

@@ -94,6 +94,9 @@ func (q *Queue) Stopped() <-chan struct{} { return q.stopped() }
 // lock; on SQLite each in a transaction that holds the file's write lock,
 // trying again when another process applied a version first.
 func Migrate(ctx context.Context, db *sqldb.DB) error {
+	if err := checkVersion(ctx, db); err != nil {
+		return err
+	}
 	switch db.Dialect {
 	case sqldb.SQLite:
 		// Each migration runs in a transaction of its own, which takes the
@@ -104,14 +107,20 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 		if err != nil {
 			return fmt.Errorf("jobs: migrate: %w", err)
 		}
-		for attempt := 0; ; attempt++ {
+		for {
+			before, verr := m.ExistingVersions(ctx)
+			if verr != nil {
+				before = nil // no table yet
+			}
 			_, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
 			if err == nil {
 				return nil
 			}
-			if attempt == 3 || ctx.Err() != nil {
+			after, verr := m.ExistingVersions(ctx)
+			if verr != nil || len(after) <= len(before) || ctx.Err() != nil {
 				return fmt.Errorf("jobs: migrate River's tables: %w", err)
 			}
+			// Another process applied a version meanwhile: look again.
 		}
 	case sqldb.Postgres:
 		// River's PostgreSQL migrations cannot all run in one transaction
@@ -138,4 +147,34 @@ func Migrate(ctx context.Context, db *sqldb.DB) error {
 		return nil
 	}
 	return fmt.Errorf("jobs: unknown dialect %q", db.Dialect)
+}
+
+// checkVersion refuses, before anything is written, a database whose River
+// tables a newer River migrated past the versions this one knows.
+func checkVersion(ctx context.Context, db *sqldb.DB) error {
+	var known []rivermigrate.Migration
+	switch db.Dialect {
+	case sqldb.SQLite:
+		m, err := rivermigrate.New(riversqlite.New(db.SQL), nil)
+		if err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		known = m.AllVersions()
+	case sqldb.Postgres:
+		m, err := rivermigrate.New(riverpgxv5.New(db.Pool), nil)
+		if err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		known = m.AllVersions()
+	default:
+		return fmt.Errorf("jobs: unknown dialect %q", db.Dialect)
+	}
+	var newest sql.NullInt64
+	if err := db.SQL.QueryRowContext(ctx, "SELECT max(version) FROM river_migration WHERE line = 'main'").Scan(&newest); err != nil {
+		return nil // no River tables yet (or unreadable: migrating says why)
+	}
+	if knows := int64(known[len(known)-1].Version); newest.Int64 > knows {
+		return fmt.Errorf("jobs: %w", &sqldb.SchemaTooNewError{Schema: "river", Version: newest.Int64, Known: knows})
+	}
+	return nil
 }

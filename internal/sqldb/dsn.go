@@ -152,8 +152,14 @@ const redacted = "xxxxx"
 // percent-encoded. A DSN of another scheme than sqlite without "//" is
 // redacted whole after its scheme.
 func Redact(dsn string) string {
+	// Spaces around a DSN hide its scheme: read it without them.
+	dsn = strings.TrimSpace(dsn)
 	scheme, rest, ok := strings.Cut(dsn, ":")
 	if !ok || !isScheme(scheme) {
+		if !strings.Contains(dsn, "=") && strings.Contains(dsn, "@") {
+			// A URL without its scheme ("//ann:s3cret@db/zgov").
+			return strings.TrimPrefix(Redact("x:"+dsn), "x:")
+		}
 		return redactKeywords(dsn)
 	}
 	after, hier := strings.CutPrefix(rest, "//")

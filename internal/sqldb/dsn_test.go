@@ -115,6 +115,10 @@ func TestRedact(t *testing.T) {
 		{"host=db s3cret", "host=db xxxxx"},
 		{"host=db =s3cret", "host=db xxxxx"},
 		{"zgov.db", "zgov.db"},
+		{" postgres://ann:s3cret@db/zgov", "postgres://ann:xxxxx@db/zgov"},
+		{"//ann:s3cret@db/zgov", "//ann:xxxxx@db/zgov"},
+		{"ann:s3cret@db/zgov", "ann:xxxxx"},
+		{"\tpostgres://ann:s3cret@db/zgov\n", "postgres://ann:xxxxx@db/zgov"},
 	} {
 		got := Redact(tc.dsn)
 		if got != tc.want {

@@ -64,6 +64,9 @@ func TestClientGroupMemberships(t *testing.T) {
 	if len(inGroup) != 1 || inGroup[0].ID != m.ID {
 		t.Errorf("Billing's memberships %v, want [%d]", ids(inGroup, gmID), m.ID)
 	}
+	if n, _, err := c.Groups.CountUsers(ctx(t), billing.ID); err != nil || n.Value != 1 || n.RefreshedAt == nil {
+		t.Errorf("Groups.CountUsers(Billing) = %+v, %v; want 1, refreshed", n, err)
+	}
 
 	// Deleting the default membership promotes the remaining one.
 	_, err = c.GroupMemberships.Delete(ctx(t), m.ID)

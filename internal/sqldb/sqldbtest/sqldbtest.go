@@ -115,7 +115,17 @@ func PostgresDSN(t testing.TB) string {
 		// The test's context is done by now.
 		ctx, cancel := context.WithTimeout(context.Background(), setUpTimeout)
 		defer cancel()
-		if err := adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		// An autovacuum worker busy in the database makes FORCE fail
+		// (42501: only a superuser or pg_signal_backend may end it): it
+		// finishes soon, so try again for a while.
+		var err error
+		for range 50 {
+			if err = adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err == nil || !strings.Contains(err.Error(), "42501") {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err != nil {
 			t.Errorf("drop the test database %s: %v", name, err)
 		}
 	})

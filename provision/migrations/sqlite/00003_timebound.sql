@@ -3,7 +3,10 @@
 -- key of the River job that ends every grant of that second together.
 -- claim_job and claim_until_ms record which expiry job is ending a grant
 -- (state 'ending') and until when its claim holds. At most one grant of an
--- entitlement to a principal is open at a time.
+-- entitlement to a principal is open at a time. asked is the end as asked
+-- ("for:<ms>" or "until:<ms>"), which a retry with the same ID must repeat;
+-- replaced lists, as JSON, the entitlements the grant took away (an
+-- exclusive organization or role), which the expiry gives back.
 
 -- +goose Up
 CREATE TABLE zgov_timebound (
@@ -22,7 +25,9 @@ CREATE TABLE zgov_timebound (
     failures        INTEGER NOT NULL DEFAULT 0,
     ended_ms        INTEGER NOT NULL DEFAULT 0,
     ended_by        TEXT NOT NULL DEFAULT '',
-    error           TEXT NOT NULL DEFAULT ''
+    error           TEXT NOT NULL DEFAULT '',
+    asked           TEXT NOT NULL DEFAULT '',
+    replaced        TEXT NOT NULL DEFAULT ''
 ) STRICT;
 
 CREATE UNIQUE INDEX zgov_timebound_open ON zgov_timebound (grant_id)

@@ -16,10 +16,12 @@ import (
 	"github.com/zgov-io/zgov/review"
 )
 
-// The demo campaign's reviewers: the owner of every group, the owner of the custom
-// roles, and the fallback reviewer of what no rule covers.
+// The demo campaign's reviewers: the owner of the groups (Tier 2's is Erin Fox, an agent
+// of the account), the owner of the custom roles, and the fallback reviewer of what no
+// rule covers.
 const (
 	groupOwner = "support.lead@example.com"
+	tier2Owner = "erin.fox@example.com"
 	roleOwner  = "it.security@example.com"
 	auditor    = "auditor@example.com"
 )
@@ -48,12 +50,16 @@ func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provi
 		return err
 	}
 
-	// Reviewers by rule: the owner of each group and of each custom role.
+	// Reviewers by rule: the owner of each group and of each custom role. Nobody reviews
+	// their own access: Erin's own membership of Tier 2 goes to the fallback reviewer.
 	owners := map[string][]string{}
 	for _, r := range snap.Resources() {
 		switch r.Type() {
 		case zendeskaccess.TypeGroup:
 			owners[r.ID()] = []string{groupOwner}
+			if r.DisplayName() == "Tier 2" {
+				owners[r.ID()] = []string{tier2Owner}
+			}
 		case zendeskaccess.TypeCustomRole:
 			owners[r.ID()] = []string{roleOwner}
 		}
@@ -80,6 +86,7 @@ func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provi
 	// memberships and certifies the rest; the role owner certifies the custom roles.
 	var ds []review.Decision
 	var revoked []int64
+	var own int64 // Erin's own membership of Tier 2
 	perReviewer := map[string]int{}
 	for it, err := range c.Items(ctx, nil) {
 		if err != nil {
@@ -87,6 +94,9 @@ func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provi
 		}
 		who := it.Reviewers[0].Reviewer
 		perReviewer[who]++
+		if strings.EqualFold(it.Principal.Email, tier2Owner) && it.Grants[0].Resource == "Tier 2" {
+			own = it.ID
+		}
 		d := review.Decision{ItemID: it.ID, Reviewer: who, Verdict: review.Certify, Justification: "still needed for the job"}
 		if len(revoked) < 2 && who == groupOwner && it.Principal.Role == "agent" {
 			d.Verdict, d.Justification = review.Revoke, "left the team"
@@ -94,16 +104,23 @@ func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provi
 		}
 		ds = append(ds, d)
 	}
-	fmt.Fprintf(out, "Reviewers by owner: %s %d items, %s %d, fallback %s %d\n",
-		groupOwner, perReviewer[groupOwner], roleOwner, perReviewer[roleOwner], auditor, perReviewer[auditor])
-	// A revoke without a justification is refused, and nothing of the call is recorded.
-	bad := review.Decision{ItemID: revoked[0], Reviewer: groupOwner, Verdict: review.Revoke}
-	err = c.Decide(ctx, bad)
+	fmt.Fprintf(out, "Reviewers by owner: %s %d items, %s %d, %s %d, fallback %s %d\n", groupOwner, perReviewer[groupOwner],
+		tier2Owner, perReviewer[tier2Owner], roleOwner, perReviewer[roleOwner], auditor, perReviewer[auditor])
+	// Refused, with nothing recorded: Erin certifying her own access, and a revoke
+	// without a justification.
 	var de *review.DecisionError
+	if own != 0 {
+		err = c.Decide(ctx, review.Decision{ItemID: own, Reviewer: tier2Owner, Verdict: review.Certify, Justification: "I need it"})
+		if !errors.As(err, &de) {
+			return fmt.Errorf("review: a decision on one's own access: got %v", err)
+		}
+		fmt.Fprintf(out, "Refused, Erin on her own Tier 2 membership (it went to the fallback): %v\n", err)
+	}
+	err = c.Decide(ctx, review.Decision{ItemID: revoked[0], Reviewer: groupOwner, Verdict: review.Revoke})
 	if !errors.As(err, &de) || !errors.Is(err, review.ErrJustificationRequired) {
 		return fmt.Errorf("review: a revoke without justification: got %v", err)
 	}
-	fmt.Fprintf(out, "Refused (%T): %v\n", de, err)
+	fmt.Fprintf(out, "Refused, a revoke without a justification (%T): %v\n", de, err)
 	if err := c.DecideMany(ctx, ds); err != nil {
 		return fmt.Errorf("review: decide: %w", err)
 	}

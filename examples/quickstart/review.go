@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -30,7 +29,8 @@ const (
 // time-bound step (dsn): a campaign over a snapshot of group memberships and custom
 // roles, decided in code by two reviewers, closed, its two revokes carried out through
 // provision (journal j) and verified by re-reading the account, and its evidence
-// exported into dir with each file's size and SHA-256.
+// exported into dir (created if missing; beside the state file, named after it) with each
+// file's size and SHA-256.
 func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provision.Journal, tb *provision.TimeBound, dsn, dir string) error {
 	st, err := review.Open(ctx, dsn, review.WithRemediator(&review.Remediator{System: sys, Journal: j, Who: "svc:review"}))
 	if err != nil {
@@ -147,7 +147,6 @@ func reviewDemo(ctx context.Context, out io.Writer, sys *access.System, j *provi
 		fmt.Fprintf(out, "    re-read at %s (%s): verified %v: %s\n", clock(v.At), v.Method, v.Verified, v.Result)
 	}
 
-	dir = filepath.Join(dir, "evidence")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

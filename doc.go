@@ -30,9 +30,9 @@
 //     snapshot (population evidence, scope, reviewers by rule with no
 //     self-review, durable decisions with their history), revokes carried
 //     out through provision and verified by re-reading Zendesk, drift, and
-//     the evidence an auditor tests, in the same database, exported as CSV,
-//     JSON, an Excel workbook and a self-contained HTML report with a
-//     manifest of SHA-256 digests.
+//     the evidence an auditor tests (Campaign.Export: CSV, JSON, a workbook,
+//     an HTML report, and a manifest of their SHA-256 hashes with the
+//     journal's verification), in the same database.
 //
 // A short tour, against the simulator's demo account (the package Example
 // runs exactly this): take a snapshot, add agent 10000000003 to the Billing

@@ -73,7 +73,14 @@
 // remediation with its proof, the decision history and the events
 // (assignments moved, defaults applied, remediation, reminders, drift).
 // Items, Decisions and Events stream the same values a page at a time for
-// large campaigns.
+// large campaigns. Export writes them into a directory, all or nothing:
+// "<id>-items.csv", "<id>-evidence.json", "<id>-evidence.xlsx",
+// "<id>-report.html", the snapshot if the campaign keeps it, and a
+// manifest ("<id>-manifest.json", and "<id>-manifest.sha256" for
+// sha256sum -c) of every file's size and SHA-256, with the verification
+// of provision's journal (ExportOptions.Journal). Export returns the
+// Manifest. The quickstart (examples/quickstart) ends with a campaign on
+// the simulator, decided in code, remediated, verified and exported.
 //
 // Export writes what an auditor receives into a directory: the items as
 // CSV (a row per grant), the Evidence as JSON, an Excel workbook (an

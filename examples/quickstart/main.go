@@ -7,9 +7,13 @@
 // directory.yaml, embedded) it plans account creations and grants, prints the plan,
 // applies it with a journal, and verifies and exports the journal. Last it grants an
 // agent a group for three seconds, runs the worker that ends time-bound grants, and
-// prints the revoke at expiry and its journal entries; the state is a SQLite file in a
-// temporary directory, removed at the end unless -keep-state keeps it. A second run
-// given the kept file (-state) finds the earlier grants and their journal in it.
+// prints the revoke at expiry and its journal entries. Then it runs a small access review
+// in the same database: a campaign over groups and custom roles, decided in code by their
+// owners, closed with its revokes carried out through provision and verified, and its
+// evidence exported (each file's size and SHA-256 printed). The state is a SQLite file in
+// a temporary directory, removed at the end with the evidence unless -keep-state keeps
+// them. A second run given the kept file (-state) finds the earlier grants and their
+// journal in it.
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -keep-state    # prints where the file is

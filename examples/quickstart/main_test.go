@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -324,6 +327,7 @@ func TestQuickstartTimeBound(t *testing.T) {
 	if strings.Contains(tb, "State kept in") {
 		t.Errorf("the state was kept without -keep-state:\n%s", tb)
 	}
+	checkReview(t, tb, "quickstart-1", false)
 	if p := errOut.String(); !strings.Contains(p, "time-bound: Ann Lee in Escalations ends in") || !strings.Contains(p, "expired; the worker is revoking it") {
 		t.Errorf("no countdown on stderr:\n%s", p)
 	}
@@ -348,6 +352,7 @@ func TestQuickstartKeepState(t *testing.T) {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
 	first := timeBoundSection(t, out.String())
+	checkReview(t, first, "quickstart-1", true)
 	m := regexp.MustCompile(`State kept in (\S+)\n  run go run ./examples/quickstart -state (\S+)\n`).FindStringSubmatch(first)
 	if m == nil || m[1] != m[2] {
 		t.Fatalf("no path of the kept state:\n%s", first)
@@ -372,8 +377,9 @@ func TestQuickstartKeepState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if vr, err := j.Verify(t.Context()); err != nil || vr.Entries != 8 {
-		t.Errorf("Verify = %+v, %v; want 8 entries", vr, err)
+	// 8 entries of the time-bound grants, 4 of the review's two revokes.
+	if vr, err := j.Verify(t.Context()); err != nil || vr.Entries != 12 {
+		t.Errorf("Verify = %+v, %v; want 12 entries", vr, err)
 	}
 	for change, status := range map[string]string{"timebound/" + ids[0] + "/revoke": "revoked", "timebound/" + ids[1] + "/keep": "kept"} {
 		c, err := j.Change(t.Context(), change)
@@ -392,11 +398,12 @@ func TestQuickstartKeepState(t *testing.T) {
 		t.Fatalf("second run: %v\n%s", err, out.String())
 	}
 	second := timeBoundSection(t, out.String())
+	checkReview(t, second, "quickstart-2", true)
 	for _, want := range []string{
-		"Found in " + path + ", from earlier runs: 2 time-bound grants, and a journal of 8 entries that verifies",
+		"Found in " + path + ", from earlier runs: 2 time-bound grants, and a journal of 12 entries that verifies",
 		ids[0] + ": group:", "ended at", "by expiry",
 		ids[1] + ": group:", "kept at", "by end:erin.fox@example.com",
-		"Journal verified: 16 entries", "State kept in " + path,
+		"Journal verified: 20 entries", "State kept in " + path,
 	} {
 		if !strings.Contains(second, want) {
 			t.Errorf("the second run lacks %q:\n%s", want, second)
@@ -476,6 +483,80 @@ func TestQuickstartStateAfterAStoppedRun(t *testing.T) {
 	} {
 		if !strings.Contains(tb, want) {
 			t.Errorf("the second run lacks %q:\n%s", want, tb)
+		}
+	}
+}
+
+// evidenceFile is a line of the review step's list of evidence files.
+var evidenceFile = regexp.MustCompile(`(?m)^  (\S+) +(\d+)  sha256 (\S+)$`)
+
+// checkReview checks the access review step at the end of out (the time-bound section):
+// the campaign, the refusals, the two revokes carried out and verified, the evidence
+// files with their SHA-256 (and, if kept, that the files on disk match), and the
+// journal's verification.
+func checkReview(t *testing.T, out, id string, kept bool) {
+	t.Helper()
+	i := strings.Index(out, "\nAccess review ")
+	if i < 0 {
+		t.Fatalf("no access review step:\n%s", out)
+	}
+	sec, _, _ := strings.Cut(out[i+1:], "State kept in")
+	if n := strings.Count(sec, "\n"); n > 30 {
+		t.Errorf("the review step prints %d lines, want at most 30:\n%s", n, sec)
+	}
+	for _, want := range []string{
+		"Access review " + id + " (Groups and custom roles), in the same database",
+		"Population: 28 items from snapshot",
+		"Reviewers by owner: support.lead@example.com 20 items, erin.fox@example.com 4, it.security@example.com 3, fallback auditor@example.com 1",
+		"Refused, Erin on her own Tier 2 membership (it went to the fallback):", "not a reviewer of the item",
+		"Refused, a revoke without a justification (*review.DecisionError):", "justification required",
+		`Decided: 26 certified, 2 revoked ("left the team")`,
+		"remediation through provision, 2 done, 0 failed, 0 manual; verified by grants_for",
+		"and " + id + "-manifest.json", id + "-manifest.sha256 (sha256sum -c)",
+		"Journal verified for the export:",
+	} {
+		if !containsFields(sec, want) {
+			t.Errorf("the review step lacks %q:\n%s", want, sec)
+		}
+	}
+	revokes := regexp.MustCompile(`(?m)^  item \d+: .+ in group .+: revoked, remediation done, journal review/`+id+`/\d+\n    re-read at \S+ \(grants_for\): verified true: `).FindAllString(sec, -1)
+	if len(revokes) != 2 {
+		t.Errorf("%d revokes carried out and verified, want 2:\n%s", len(revokes), sec)
+	}
+	m := regexp.MustCompile(`Evidence in (\S+):`).FindStringSubmatch(sec)
+	if m == nil {
+		t.Fatalf("no evidence directory:\n%s", sec)
+	}
+	dir := m[1]
+	files := evidenceFile.FindAllStringSubmatch(sec, -1)
+	want := []string{id + "-items.csv", id + "-evidence.json", id + "-evidence.xlsx", id + "-snapshot.json", id + "-report.html"}
+	if len(files) != len(want) {
+		t.Fatalf("evidence files %q, want %q:\n%s", files, want, sec)
+	}
+	hex64 := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	for k, f := range files {
+		name, size, sum := f[1], f[2], f[3]
+		if name != want[k] || !hex64.MatchString(sum) {
+			t.Errorf("evidence file %q, size %s, sha256 %q: want %s with a 64-hex SHA-256", name, size, sum, want[k])
+			continue
+		}
+		if !kept {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum || strconv.Itoa(len(b)) != size {
+			t.Errorf("%s on disk: %d bytes, sha256 %x; printed %s bytes, %s", name, len(b), got, size, sum)
+		}
+	}
+	if kept {
+		for _, name := range []string{id + "-manifest.json", id + "-manifest.sha256"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 }

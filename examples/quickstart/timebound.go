@@ -219,6 +219,9 @@ func timeBoundDemo(ctx context.Context, out, progress io.Writer, srv *zendesktes
 		return fmt.Errorf("time-bound: the journal does not verify: %w", err)
 	}
 	fmt.Fprintf(out, "Journal verified: %d entries, head %d:%s…\n", vr.Entries, vr.Head.Seq, vr.Head.Hash[:12])
+	if err := reviewDemo(ctx, out, sys, j, tb, dsn, strings.TrimSuffix(path, filepath.Ext(path))+"-evidence"); err != nil {
+		return err
+	}
 	if !temporary || st.keep {
 		fmt.Fprintf(out, "State kept in %s\n  run go run ./examples/quickstart -state %s\n  to see these grants and their journal again from a new process\n", path, path)
 	}

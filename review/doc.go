@@ -120,7 +120,7 @@
 // recorded, 10,000 a call, in about 4 to 5 s (TestBigCampaign,
 // BenchmarkCreate, BenchmarkDecide; two shared cores). Its export takes
 // about 2 s for the CSV, 3 s for the JSON or the HTML report, 8 s for the
-// workbook and 11 s for all of them, the heap staying under 250 MB
+// workbook and 11 s for all of them, the heap peaking near 275 MB
 // (BenchmarkExport, BenchmarkExportPostgres). On Zendesk, 10,000
 // group-membership revokes take 100 bulk jobs and their polls, the reads
 // that find the memberships, and one re-read of the account to verify them

@@ -1,0 +1,850 @@
+package review_test
+
+// Black-box attacks on the promises of package review (outside tester).
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zgov-io/zgov/access"
+	"github.com/zgov-io/zgov/access/memaccess"
+	"github.com/zgov-io/zgov/internal/sqldb/sqldbtest"
+	"github.com/zgov-io/zgov/provision"
+	"github.com/zgov-io/zgov/review"
+)
+
+// hostileSystem is the test account with hostile display names: bob's
+// name is a CSV formula and an HTML script.
+func hostileSystem(t testing.TB, name string) (*memaccess.Backend, *access.System, *access.Snapshot) {
+	t.Helper()
+	d := testData()
+	for i, r := range d.Resources {
+		if r.ID() == bob {
+			d.Resources[i] = access.NewResource(bob, name, r.Attributes())
+		}
+	}
+	b, err := memaccess.New(d, memaccess.WithExclusive("role", "custom_role"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := access.NewSystem(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, sys, resync(t, b, t0)
+}
+
+func historyLen(t testing.TB, c *review.Campaign) int {
+	t.Helper()
+	n := 0
+	for _, err := range c.Decisions(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// "A decision on an item not in the campaign, by someone who is not its
+// reviewer, after close, or with an empty justification where one is
+// required: clear errors, nothing lost or half-written."
+func TestAttack_RDecisionRefusals(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		spec := baseSpec()
+		spec.JustifyCertify = true
+		c, err := st.Create(ctx, snap, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bb := itemOf(t, c, "group:11:member@user:2").ID
+		for _, tc := range []struct {
+			name string
+			d    review.Decision
+			want error
+		}{
+			{"unknown item", review.Decision{ItemID: 9999, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "x"}, review.ErrUnknownItem},
+			{"item 0", review.Decision{ItemID: 0, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "x"}, review.ErrUnknownItem},
+			{"negative item", review.Decision{ItemID: -1, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "x"}, review.ErrUnknownItem},
+			{"not reviewer", review.Decision{ItemID: bb, Reviewer: "sue@example.com", Verdict: review.Revoke, Justification: "x"}, review.ErrNotReviewer},
+			{"reviewer with trailing space", review.Decision{ItemID: bb, Reviewer: "bill@example.com ", Verdict: review.Revoke, Justification: "x"}, review.ErrInvalidDecision},
+			{"empty revoke", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke}, review.ErrJustificationRequired},
+			{"blank revoke", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: " \t\n\u00a0"}, review.ErrJustificationRequired},
+			{"empty certify with JustifyCertify", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Certify}, review.ErrJustificationRequired},
+			{"blank certify with JustifyCertify", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Certify, Justification: "   "}, review.ErrJustificationRequired},
+			{"unknown verdict", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: "approve", Justification: "x"}, review.ErrInvalidDecision},
+			{"no reviewer", review.Decision{ItemID: bb, Verdict: review.Revoke, Justification: "x"}, review.ErrInvalidDecision},
+			{"not utf-8", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "bad \xff\xfe"}, review.ErrInvalidDecision},
+			{"huge", review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: strings.Repeat("a", 10<<20)}, review.ErrInvalidDecision},
+		} {
+			err := c.Decide(ctx, tc.d)
+			var de *review.DecisionError
+			if !errors.As(err, &de) || !errors.Is(err, tc.want) {
+				t.Errorf("%s: %v, want a *DecisionError wrapping %v", tc.name, err, tc.want)
+			} else if de.ItemID != tc.d.ItemID || de.Index != 0 {
+				t.Errorf("%s: DecisionError names %+v", tc.name, de)
+			}
+		}
+		if n := historyLen(t, c); n != 0 {
+			t.Errorf("refused decisions recorded: %d", n)
+		}
+		if it, _ := c.Item(ctx, bb); it.Outcome.State != review.Undecided {
+			t.Errorf("refused decisions changed the outcome: %+v", it.Outcome)
+		}
+		decide(t, c, bb, "bill@example.com", review.Certify, "ok")
+		if _, err := c.Close(ctx, "auditor@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		err = c.Decide(ctx, review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "late"})
+		var de *review.DecisionError
+		if !errors.As(err, &de) || !errors.Is(err, review.ErrCampaignClosed) {
+			t.Errorf("decision after close: %v", err)
+		}
+		if _, err := c.Close(ctx, "auditor@example.com"); !errors.Is(err, review.ErrCampaignClosed) {
+			t.Errorf("second close: %v", err)
+		}
+		if n := historyLen(t, c); n != 1 {
+			t.Errorf("history after close: %d, want 1", n)
+		}
+		if it, _ := c.Item(ctx, bb); it.Outcome.State != review.Certified {
+			t.Errorf("outcome after a refused late decision: %+v", it.Outcome)
+		}
+	})
+}
+
+// Hostile but legal text: NUL bytes, unicode, a formula, a script.
+// "nothing lost or half-written": either refused with a typed error
+// (ErrInvalidDecision) or stored and read back exactly.
+func TestAttack_RHostileJustification(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		c, err := st.Create(ctx, snap, baseSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bb := itemOf(t, c, "group:11:member@user:2").ID
+		for _, j := range []string{
+			"left the team \u00e9\u4e2d\U0001F600 \u202e RTL",
+			"=cmd|' /C calc'!A0",
+			"<script>alert(1)</script>",
+			"line1\nline2\r\n\"quoted\",comma",
+			"nul\x00byte",
+		} {
+			err := c.Decide(ctx, review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: j})
+			if err != nil {
+				var de *review.DecisionError
+				if !errors.As(err, &de) || !errors.Is(err, review.ErrInvalidDecision) {
+					t.Errorf("justification %q: %v, want nil or a *DecisionError wrapping ErrInvalidDecision", j, err)
+				}
+				continue
+			}
+			it, err := c.Item(ctx, bb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range it.Reviewers {
+				if a.Reviewer == "bill@example.com" && a.Justification != j {
+					t.Errorf("justification %q read back as %q", j, a.Justification)
+				}
+			}
+		}
+	})
+}
+
+// "Nobody reviews their own access: a rule that gives the person under
+// review routes the item to a fallback reviewer, and the assignment's
+// reason says so."
+func TestAttack_RSelfReview(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	// ann owns the organization she is a member of; and, in another case,
+	// by her principal ID, the Support group she is in.
+	spec.Reviewers[0].Owners["organization:20"] = []string{"ANN@Example.com"}
+	spec.Reviewers[0].Owners["group:10"] = []string{ann, "sue@example.com"}
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := itemOf(t, c, "organization:20:member@user:1")
+	if got := active(org); len(got) != 1 || got[0] != "ciso@example.com" {
+		t.Errorf("ann's own org membership is reviewed by %v, want the fallback", got)
+	}
+	if !strings.Contains(strings.ToLower(org.Reviewers[len(org.Reviewers)-1].Reason), "self") {
+		t.Errorf("the reason does not say self-review: %+v", org.Reviewers)
+	}
+	grp := itemOf(t, c, "group:10:member@user:1")
+	for _, r := range active(grp) {
+		if r == ann || strings.EqualFold(r, "ann@example.com") {
+			t.Errorf("ann reviews her own Support membership: %v", active(grp))
+		}
+	}
+	for _, r := range []string{"ann@example.com", "ANN@Example.com", ann} {
+		err := c.Decide(ctx, review.Decision{ItemID: org.ID, Reviewer: r, Verdict: review.Certify})
+		if !errors.Is(err, review.ErrNotReviewer) {
+			t.Errorf("%s decides on her own access: %v", r, err)
+		}
+	}
+	// ann's decision on dan's membership is fine.
+	decide(t, c, itemOf(t, c, "organization:20:member@user:4").ID, "ANN@Example.com", review.Certify, "")
+	// Reassign to the person under review is refused.
+	err = c.Reassign(ctx, review.Reassignment{ItemID: org.ID, From: "ciso@example.com", To: "Ann@example.com", Reason: "she knows"})
+	if !errors.Is(err, review.ErrSelfReview) {
+		t.Errorf("reassign to self: %v", err)
+	}
+	// The evidence says so.
+	var buf bytes.Buffer
+	if err := c.WriteCSV(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.ToLower(buf.String()), "self") {
+		t.Errorf("the CSV does not say the item was routed for self-review:\n%s", buf.String())
+	}
+}
+
+// "With several reviewers on an item one revoke wins (AnyRevoke), or one
+// certify does (AllRevoke)." "may be changed until the campaign closes,
+// and every one stays in the history."
+func TestAttack_RConsensusAndHistory(t *testing.T) {
+	for _, cons := range []review.Consensus{"", review.AnyRevoke, review.AllRevoke} {
+		t.Run(string(cons), func(t *testing.T) {
+			ctx := t.Context()
+			_, _, snap := testSystem(t)
+			st := openStore(t, sqldbtest.Memory)
+			spec := baseSpec()
+			spec.Consensus = cons
+			spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: []string{"r1@example.com", "r2@example.com", "r3@example.com"}}}
+			c, err := st.Create(ctx, snap, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := itemOf(t, c, "group:11:member@user:2").ID
+			decide(t, c, id, "r1@example.com", review.Certify, "")
+			decide(t, c, id, "r2@example.com", review.Revoke, "no")
+			it, _ := c.Item(ctx, id)
+			want := review.OutcomeState(review.Undecided)
+			if cons != review.AllRevoke {
+				want = review.Revoked // one revoke wins
+			} else {
+				want = review.Certified // one certify wins
+			}
+			if it.Outcome.State != want {
+				t.Errorf("%s with certify+revoke: %q, want %q", cons, it.Outcome.State, want)
+			}
+			// r2 changes their mind; then back.
+			decide(t, c, id, "r2@example.com", review.Certify, "")
+			decide(t, c, id, "r3@example.com", review.Certify, "")
+			if it, _ := c.Item(ctx, id); it.Outcome.State != review.Certified {
+				t.Errorf("all certify: %q", it.Outcome.State)
+			}
+			decide(t, c, id, "r2@example.com", review.Revoke, "changed again")
+			if n := historyLen(t, c); n != 5 {
+				t.Errorf("history: %d, want 5", n)
+			}
+			if _, err := c.Close(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			if n := historyLen(t, c); n != 5 {
+				t.Errorf("history after close: %d, want 5", n)
+			}
+		})
+	}
+}
+
+// "Decide and DecideMany record ... all or none per call"; the error
+// names "the first bad decision".
+func TestAttack_RDecideManyAllOrNothing(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		c, err := st.Create(ctx, snap, baseSpec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		bb := itemOf(t, c, "group:11:member@user:2").ID
+		cb := itemOf(t, c, "group:11:member@user:3").ID
+		ds := []review.Decision{
+			{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "a"},
+			{ItemID: cb, Reviewer: "bill@example.com", Verdict: review.Certify},
+			{ItemID: cb, Reviewer: "sue@example.com", Verdict: review.Certify},
+			{ItemID: 999, Reviewer: "bill@example.com", Verdict: review.Certify},
+		}
+		err = c.DecideMany(ctx, ds)
+		var de *review.DecisionError
+		if !errors.As(err, &de) || de.Index != 2 || !errors.Is(err, review.ErrNotReviewer) {
+			t.Errorf("DecideMany: %v (%+v), want index 2 ErrNotReviewer", err, de)
+		}
+		if n := historyLen(t, c); n != 0 {
+			t.Errorf("a refused call recorded %d decisions", n)
+		}
+		for _, it := range items(t, c) {
+			if it.Outcome.State != review.Undecided {
+				t.Errorf("item %d decided by a refused call", it.ID)
+			}
+		}
+		if err := c.DecideMany(ctx, nil); err != nil {
+			t.Errorf("DecideMany(nil): %v", err)
+		}
+		// The same item twice in one call: the later one is current.
+		if err := c.DecideMany(ctx, []review.Decision{
+			{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: "a"},
+			{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Certify},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := c.Item(ctx, bb); it.Outcome.State != review.Certified {
+			t.Errorf("two decisions in one call: %q, want the later (certified)", it.Outcome.State)
+		}
+		if n := historyLen(t, c); n != 2 {
+			t.Errorf("history: %d, want 2", n)
+		}
+	})
+}
+
+// "at Close, undecided items take the campaign's Default (keep, revoke,
+// or leave open)".
+func TestAttack_RCloseDefaults(t *testing.T) {
+	for _, def := range []review.Default{"", review.DefaultOpen, review.DefaultKeep, review.DefaultRevoke} {
+		t.Run(string(def), func(t *testing.T) {
+			ctx := t.Context()
+			_, _, snap := testSystem(t)
+			st := openStore(t, sqldbtest.Memory)
+			spec := baseSpec()
+			spec.Default = def
+			c, err := st.Create(ctx, snap, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bb := itemOf(t, c, "group:11:member@user:2").ID
+			decide(t, c, bb, "bill@example.com", review.Certify, "")
+			n := len(items(t, c))
+			rep, err := c.Close(ctx, "auditor@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[review.Default]review.OutcomeState{"": review.Undecided, review.DefaultOpen: review.Undecided, review.DefaultKeep: review.Certified, review.DefaultRevoke: review.Revoked}[def]
+			for _, it := range items(t, c) {
+				if it.ID == bb {
+					if it.Outcome.State != review.Certified || it.Outcome.By != "decision" {
+						t.Errorf("decided item: %+v", it.Outcome)
+					}
+					continue
+				}
+				if it.Outcome.State != want {
+					t.Errorf("item %d: %q, want %q", it.ID, it.Outcome.State, want)
+				}
+				if want != review.Undecided && it.Outcome.By != "default" {
+					t.Errorf("item %d by %q, want default", it.ID, it.Outcome.By)
+				}
+			}
+			if want == review.Undecided && (rep.Open != n-1 || rep.Defaulted != 0) {
+				t.Errorf("report %+v, want open %d", rep, n-1)
+			}
+			if want != review.Undecided && (rep.Defaulted != n-1 || rep.Open != 0) {
+				t.Errorf("report %+v, want defaulted %d", rep, n-1)
+			}
+		})
+	}
+}
+
+// "a campaign on a snapshot that fails its hash: clear errors, nothing
+// lost or half-written."
+func TestAttack_RTamperedSnapshot(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		name := filepath.Join(t.TempDir(), "snap.json")
+		if err := snap.WriteFile(name); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(name)
+		for _, edit := range []struct{ from, to string }{
+			{`"group:11:member@user:3"`, `"group:11:member@user:4"`},
+			{`cat@example.com`, `cab@example.com`},
+		} {
+			ed := strings.Replace(string(data), edit.from, edit.to, 1)
+			if ed == string(data) {
+				t.Fatalf("edit %v did not apply", edit)
+			}
+			if err := os.WriteFile(name, []byte(ed), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := st.CreateFromFile(ctx, name, baseSpec())
+			if !errors.Is(err, review.ErrInvalidSnapshot) || !errors.Is(err, access.ErrHashMismatch) {
+				t.Errorf("edit %v: %v", edit, err)
+			}
+			if l, err := access.Load(strings.NewReader(ed)); err == nil {
+				if _, err := st.Create(ctx, l, baseSpec()); !errors.Is(err, review.ErrInvalidSnapshot) {
+					t.Errorf("Create of a loaded edited snapshot: %v", err)
+				}
+			}
+		}
+		if err := os.WriteFile(name, data[:len(data)/2], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateFromFile(ctx, name, baseSpec()); !errors.Is(err, review.ErrInvalidSnapshot) {
+			t.Errorf("truncated snapshot: %v", err)
+		}
+		if _, err := st.CreateFromFile(ctx, filepath.Join(t.TempDir(), "none.json"), baseSpec()); err == nil {
+			t.Error("missing snapshot file accepted")
+		}
+		if ids, err := st.Campaigns(ctx); err != nil || len(ids) != 0 {
+			t.Errorf("campaigns after refusals: %v, %v", ids, err)
+		}
+	})
+}
+
+// exportDirFiles lists a directory.
+func exportDirFiles(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		out[e.Name()] = b
+	}
+	return out
+}
+
+func closedCampaign(t testing.TB, name, why string) *review.Campaign {
+	t.Helper()
+	ctx := t.Context()
+	_, _, snap := hostileSystem(t, name)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	spec.Name = strings.Map(func(r rune) rune {
+		if r < ' ' {
+			return -1
+		}
+		return r
+	}, name)
+	spec.KeepSnapshot = true
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, c, itemOf(t, c, "group:11:member@user:2").ID, "bill@example.com", review.Revoke, why)
+	decide(t, c, itemOf(t, c, "group:10:member@user:2").ID, "sue@example.com", review.Certify, why)
+	if _, err := c.Close(ctx, "auditor@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// "an export into a directory that cannot be written: clear errors,
+// nothing lost or half-written" (root: a path under a regular file).
+func TestAttack_RExportBadDirectory(t *testing.T) {
+	ctx := t.Context()
+	c := closedCampaign(t, "bob", "x")
+	base := t.TempDir()
+	file := filepath.Join(base, "afile")
+	if err := os.WriteFile(file, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dir  string
+		want error
+	}{
+		{file, review.ErrNotDirectory},
+		{filepath.Join(file, "sub"), nil},
+		{filepath.Join(base, "missing"), fs.ErrNotExist},
+	} {
+		m, err := c.Export(ctx, tc.dir, nil)
+		var ee *review.ExportError
+		if !errors.As(err, &ee) || m != nil {
+			t.Errorf("Export(%s): %v, %v; want an *ExportError", tc.dir, m, err)
+			continue
+		}
+		if tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("Export(%s): %v, want %v", tc.dir, err, tc.want)
+		}
+		if ee.Path == "" {
+			t.Errorf("Export(%s): ExportError names no path", tc.dir)
+		}
+	}
+	if got := exportDirFiles(t, base); len(got) != 1 || string(got["afile"]) != "keep me" {
+		t.Errorf("directory after failed exports: %v", got)
+	}
+}
+
+// Export twice into one directory: refused without Overwrite, nothing
+// changed; with Overwrite, replaced; the manifest matches the files.
+func TestAttack_RExportTwiceAndManifest(t *testing.T) {
+	ctx := t.Context()
+	c := closedCampaign(t, "bob", "x")
+	dir := t.TempDir()
+	m, err := c.Export(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkManifest(t, dir, m)
+	before := exportDirFiles(t, dir)
+	if _, err := c.Export(ctx, dir, nil); !errors.Is(err, review.ErrExportExists) {
+		t.Errorf("second export: %v, want ErrExportExists", err)
+	}
+	after := exportDirFiles(t, dir)
+	if len(after) != len(before) {
+		t.Errorf("files after a refused export: %d, before %d", len(after), len(before))
+	}
+	for n, b := range before {
+		if !bytes.Equal(after[n], b) {
+			t.Errorf("%s changed by a refused export", n)
+		}
+	}
+	// Only one format exists: still refused.
+	if err := os.Remove(filepath.Join(dir, c.ID()+"-items.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Export(ctx, dir, nil); !errors.Is(err, review.ErrExportExists) {
+		t.Errorf("export over a partial earlier export: %v", err)
+	}
+	m2, err := c.Export(ctx, dir, &review.ExportOptions{Overwrite: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkManifest(t, dir, m2)
+	for n := range exportDirFiles(t, dir) {
+		if strings.HasPrefix(n, ".zgov-export") {
+			t.Errorf("leftover %s", n)
+		}
+	}
+}
+
+func checkManifest(t *testing.T, dir string, m *review.Manifest) {
+	t.Helper()
+	if len(m.Files) < 4 {
+		t.Errorf("manifest lists %d files", len(m.Files))
+	}
+	for _, f := range m.Files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name))
+		if err != nil {
+			t.Errorf("manifest file %s: %v", f.Name, err)
+			continue
+		}
+		if sha(b) != f.SHA256 || int64(len(b)) != f.Size {
+			t.Errorf("%s: manifest %s/%d, file %s/%d", f.Name, f.SHA256, f.Size, sha(b), len(b))
+		}
+		if f.Format == review.FormatSnapshot && f.SHA256 != m.SnapshotSHA256 {
+			t.Errorf("snapshot file %s != SnapshotSHA256 %s", f.SHA256, m.SnapshotSHA256)
+		}
+	}
+	sums, err := os.ReadFile(filepath.Join(dir, m.Campaign+"-manifest.sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
+	if len(lines) != len(m.Files)+1 {
+		t.Errorf(".sha256 has %d lines, want %d", len(lines), len(m.Files)+1)
+	}
+	for _, l := range lines {
+		sum, name, ok := strings.Cut(l, "  ")
+		if !ok {
+			t.Errorf("bad .sha256 line %q", l)
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(name, "*")))
+		if err != nil || sha(b) != sum {
+			t.Errorf(".sha256 line %q does not match (%v)", l, err)
+		}
+	}
+}
+
+// formulaStart reports whether a spreadsheet takes s for a formula.
+func formulaStart(s string) bool {
+	return s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0]))
+}
+
+// "A cell that a spreadsheet would take for a formula ... is prefixed with
+// "'"" — the issue: "a CSV that executes a formula in Excel is a defect".
+// And the HTML: "every text from the campaign is escaped", no links.
+func TestAttack_RHostileExport(t *testing.T) {
+	ctx := t.Context()
+	for _, payload := range []string{
+		"=cmd|' /C calc'!A0",
+		"+SUM(1,2)",
+		"-2+3+cmd|' /C calc'!A0",
+		"@SUM(1+1)*cmd|' /C calc'!A0",
+		"\t=1+1",
+		"\r=1+1",
+		"=HYPERLINK(\"http://evil.example/\",\"x\")",
+	} {
+		t.Run("", func(t *testing.T) {
+			name := payload + "<script>alert(1)</script>"
+			c := closedCampaign(t, name, payload)
+			var buf bytes.Buffer
+			if err := c.WriteCSV(ctx, &buf); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := false
+			for _, r := range recs {
+				for _, cell := range r {
+					if strings.Contains(cell, strings.TrimLeft(payload, "\t\r")) {
+						seen = true
+					}
+					if formulaStart(cell) {
+						t.Errorf("CSV cell %q starts a formula", cell)
+					}
+				}
+			}
+			if !seen {
+				t.Errorf("payload %q is not in the CSV at all", payload)
+			}
+			// XLSX: no formula cells, and no cell value starting a formula
+			// unless stored as a string.
+			buf.Reset()
+			if err := c.WriteXLSX(ctx, &buf, nil); err != nil {
+				t.Fatal(err)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range zr.File {
+				rc, _ := f.Open()
+				b, _ := io.ReadAll(rc)
+				rc.Close()
+				if bytes.Contains(b, []byte("<f>")) || bytes.Contains(b, []byte("<f ")) {
+					t.Errorf("%s holds a formula", f.Name)
+				}
+			}
+			// JSON holds the value as it is.
+			buf.Reset()
+			if err := c.WriteJSON(ctx, &buf, nil); err != nil {
+				t.Fatal(err)
+			}
+			// HTML: escaped, no external reference.
+			buf.Reset()
+			if err := c.WriteHTML(ctx, &buf, nil); err != nil {
+				t.Fatal(err)
+			}
+			h := strings.ToLower(buf.String())
+			if strings.Contains(h, "<script") {
+				t.Error("HTML holds a <script>")
+			}
+			for _, m := range regexp.MustCompile(`(?i)\b(href|src|action|srcset|xlink:href)\s*=\s*["']?([^"'\s>]*)`).FindAllStringSubmatch(h, -1) {
+				if !strings.HasPrefix(m[2], "#") {
+					t.Errorf("HTML references %q", m[0])
+				}
+			}
+			for _, bad := range []string{"url(", "@import", "<link", "<img", "<iframe", "<object", "<embed", "<base"} {
+				if strings.Contains(h, bad) {
+					t.Errorf("HTML holds %q", bad)
+				}
+			}
+			if strings.Count(h, "http") != strings.Count(h, "http://evil.example/") {
+				t.Errorf("HTML holds a URL of its own")
+			}
+		})
+	}
+}
+
+// Concurrent deciders racing Close: "a decision cannot slip past a
+// Close": each decision either is recorded before the close or refused
+// with ErrCampaignClosed; the history and outcomes agree.
+func TestAttack_RRaceClose(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		if dsn == sqldbtest.Memory {
+			t.Skip("one connection")
+		}
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		spec := baseSpec()
+		spec.Default = review.DefaultKeep
+		spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: []string{"r@example.com"}}}
+		c, err := st.Create(ctx, snap, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		its := items(t, c)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		ok := 0
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				for k := 0; k < 10; k++ {
+					it := its[(g+k)%len(its)]
+					err := c.Decide(ctx, review.Decision{ItemID: it.ID, Reviewer: "r@example.com", Verdict: review.Revoke, Justification: "race"})
+					switch {
+					case err == nil:
+						mu.Lock()
+						ok++
+						mu.Unlock()
+					case errors.Is(err, review.ErrCampaignClosed):
+					default:
+						t.Errorf("decide during close: %v", err)
+					}
+				}
+			}(g)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Close(ctx, "auditor@example.com"); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		}()
+		wg.Wait()
+		if n := historyLen(t, c); n != ok {
+			t.Errorf("%d decisions accepted, %d in the history", ok, n)
+		}
+		var closedSeq int64
+		for e, err := range c.Events(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Kind == review.EventClosed {
+				closedSeq = e.Seq
+			}
+		}
+		for d, err := range c.Decisions(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Seq > closedSeq {
+				t.Errorf("decision %d recorded after the close (%d)", d.Seq, closedSeq)
+			}
+		}
+		for _, it := range items(t, c) {
+			if it.Outcome.State == review.Undecided {
+				t.Errorf("item %d undecided after close with DefaultKeep", it.ID)
+			}
+		}
+	})
+}
+
+// Remediation statuses: done (verified by re-read), failed with the
+// error, manual naming the guard.
+func TestAttack_RRemediationStatuses(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		mem, _, snap := testSystem(t)
+		fb := &failingBackend{Backend: mem, fail: map[string]bool{"group:11:member@user:3": true}}
+		sys, err := access.NewSystem(fb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := openJournal(t, dsn)
+		st := openStore(t, dsn)
+		spec := baseSpec()
+		spec.Scope = review.Scope{ResourceTypes: []string{"group"}}
+		c, err := st.Create(ctx, snap, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := itemOf(t, c, "group:11:member@user:2").ID
+		failed := itemOf(t, c, "group:11:member@user:3").ID
+		manual := itemOf(t, c, "group:10:member@user:1").ID
+		decide(t, c, done, "bill@example.com", review.Revoke, "a")
+		decide(t, c, failed, "bill@example.com", review.Revoke, "b")
+		decide(t, c, manual, "sue@example.com", review.Revoke, "c")
+		if it, _ := c.Item(ctx, done); it.Remediation.Status != review.RemediationPending {
+			t.Errorf("before remediation: %q, want pending", it.Remediation.Status)
+		}
+		if _, err := c.Close(ctx, "auditor@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: j, Guards: provision.Guards{Protected: []string{ann}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Done != 1 || rep.Failed != 1 || rep.Manual != 1 {
+			t.Errorf("report %+v", rep)
+		}
+		it, _ := c.Item(ctx, done)
+		if it.Remediation.Status != review.RemediationDone || it.Remediation.Verification == nil || !it.Remediation.Verification.Verified {
+			t.Errorf("done item: %+v", it.Remediation)
+		}
+		it, _ = c.Item(ctx, failed)
+		if it.Remediation.Status != review.RemediationFailed || !strings.Contains(it.Remediation.Error, errBackend.Error()) {
+			t.Errorf("failed item: %+v", it.Remediation)
+		}
+		it, _ = c.Item(ctx, manual)
+		if it.Remediation.Status != review.RemediationManual || it.Remediation.Guard == "" {
+			t.Errorf("manual item: %+v", it.Remediation)
+		}
+		// A revoked-and-done item can no longer be certified.
+		err = c.Decide(ctx, review.Decision{ItemID: done, Reviewer: "bill@example.com", Verdict: review.Certify})
+		if !errors.Is(err, review.ErrCampaignClosed) && !errors.Is(err, review.ErrRemediationStarted) {
+			t.Errorf("certify a done item: %v", err)
+		}
+	})
+}
+
+// Drift: access granted after the snapshot to a reviewed person, and
+// revoked access that came back; a tampered later snapshot is refused.
+func TestAttack_RDrift(t *testing.T) {
+	ctx := t.Context()
+	mem, sys, snap := testSystem(t)
+	dsn := sqldbtest.SQLiteFileDSN(t)
+	j := openJournal(t, dsn)
+	st := openStore(t, dsn)
+	c, err := st.Create(ctx, snap, baseSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := itemOf(t, c, "group:11:member@user:2").ID
+	decide(t, c, id, "bill@example.com", review.Revoke, "x")
+	if _, err := c.Close(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: j}); err != nil || rep.Done != 1 {
+		t.Fatalf("remediate: %+v %v", rep, err)
+	}
+	// dan (reviewed) joins Billing; bob's Billing comes back.
+	for _, g := range []access.Grant{access.NewGrant("group:11:member", dan, nil), access.NewGrant("group:11:member", bob, nil)} {
+		if err := mem.PutGrant(g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := resync(t, mem, t0.Add(48*3600e9))
+	rep, err := c.Drift(ctx, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, r int
+	for _, d := range rep.Items {
+		switch {
+		case d.Kind == review.DriftGranted && d.GrantID == "group:11:member@user:4":
+			g++
+		case d.Kind == review.DriftReturned && d.GrantID == "group:11:member@user:2" && d.ItemID == id:
+			r++
+		default:
+			t.Errorf("unexpected drift %+v", d)
+		}
+	}
+	if g != 1 || r != 1 {
+		t.Errorf("drift %+v", rep.Items)
+	}
+	// A snapshot older than the campaign's own is not "later".
+	if _, err := c.Drift(ctx, new(access.Snapshot)); !errors.Is(err, review.ErrInvalidSnapshot) {
+		t.Errorf("drift of a zero snapshot: %v", err)
+	}
+}

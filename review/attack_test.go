@@ -6,15 +6,18 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/memaccess"
@@ -846,5 +849,264 @@ func TestAttack_RDrift(t *testing.T) {
 	// A snapshot older than the campaign's own is not "later".
 	if _, err := c.Drift(ctx, new(access.Snapshot)); !errors.Is(err, review.ErrInvalidSnapshot) {
 		t.Errorf("drift of a zero snapshot: %v", err)
+	}
+}
+
+// Hostile strings in the fields a caller or the system controls besides
+// the person's name: the reviewer, the creator, a group's name, a
+// reassignment's reason. "A cell that a spreadsheet would take for a
+// formula ... is prefixed with "'"" and "a CSV that executes a formula in
+// Excel is a defect".
+func TestAttack_RHostileReviewerCSV(t *testing.T) {
+	ctx := t.Context()
+	const evil = "=cmd|' /C calc'!A0"
+	d := testData()
+	for i, r := range d.Resources {
+		if r.ID() == "group:11" {
+			d.Resources[i] = access.NewResource("group:11", "+Billing()", r.Attributes())
+		}
+	}
+	b, err := memaccess.New(d, memaccess.WithExclusive("role", "custom_role"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := resync(t, b, t0)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	spec.CreatedBy = "@creator"
+	spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: []string{evil, "-reviewer"}}}
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := itemOf(t, c, "group:11:member@user:2").ID
+	decide(t, c, id, evil, review.Revoke, "@SUM(1+1)")
+	if err := c.Reassign(ctx, review.Reassignment{ItemID: itemOf(t, c, "group:11:member@user:3").ID, From: "-reviewer", To: "+other", Reason: "=1+1", By: "@me"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Close(ctx, "-closer"); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteCSV(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		for k, cell := range r {
+			if formulaStart(cell) {
+				t.Errorf("CSV column %s: cell %q starts a formula", recs[0][k], cell)
+			}
+		}
+	}
+	if !strings.Contains(buf.String(), "'"+evil) || !strings.Contains(buf.String(), "+Billing()") {
+		t.Errorf("hostile values missing from the CSV")
+	}
+}
+
+// DEFECT. Two exports racing into one directory, neither with Overwrite.
+// Promises: "without it, Export refuses (ErrExportExists) before writing
+// anything"; "Nothing is half-written ... on any error ... files already
+// renamed are taken back"; the .sha256 "that `sha256sum -c` checks".
+// What happens: the existence check is not atomic with the renames, so
+// several exports succeed, each silently replacing the others' files; some
+// fail with "rename ...: no such file or directory" (another export moved
+// its file); and now and then the directory is left with a
+// <id>-manifest.sha256 that does not match the files beside it (a mix of
+// two exports): sha256sum -c fails on the auditor's copy. Expected: one
+// export wins, the others get ErrExportExists, and the directory holds
+// one consistent export.
+func TestAttack_RExportRace(t *testing.T) {
+	ctx := t.Context()
+	c := closedCampaign(t, "bob", "x")
+	for round := 0; round < 10; round++ {
+		dir := t.TempDir()
+		var wg sync.WaitGroup
+		ms := make([]*review.Manifest, 4)
+		errs := make([]error, 4)
+		for k := range ms {
+			wg.Add(1)
+			go func(k int) {
+				defer wg.Done()
+				at := t0.Add(time.Duration(k) * time.Hour)
+				ms[k], errs[k] = c.Export(ctx, dir, &review.ExportOptions{Now: func() time.Time { return at }})
+			}(k)
+		}
+		wg.Wait()
+		won := -1
+		for k, err := range errs {
+			switch {
+			case err == nil:
+				if won >= 0 {
+					t.Errorf("round %d: exports %d and %d both succeeded without Overwrite", round, won, k)
+				}
+				won = k
+			case errors.Is(err, review.ErrExportExists):
+			default:
+				t.Errorf("round %d: export %d: %v", round, k, err)
+			}
+		}
+		if won < 0 {
+			t.Errorf("round %d: no export succeeded: %v", round, errs)
+			continue
+		}
+		var disk review.Manifest
+		b, err := os.ReadFile(filepath.Join(dir, c.ID()+"-manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &disk); err != nil {
+			t.Fatal(err)
+		}
+		checkManifest(t, dir, &disk)
+		for n := range exportDirFiles(t, dir) {
+			if strings.HasPrefix(n, ".zgov-export") {
+				t.Errorf("round %d: leftover %s", round, n)
+			}
+		}
+	}
+}
+
+// Overwrite that fails half-way: "the files of an earlier export they
+// replaced (ExportOptions.Overwrite) are put back". The tests run as root,
+// so the failure is an immutable file (chattr +i): it can be neither
+// replaced nor moved aside.
+func TestAttack_RExportOverwriteRollback(t *testing.T) {
+	ctx := t.Context()
+	c := closedCampaign(t, "bob", "x")
+	dir := t.TempDir()
+	at := func(h int) func() time.Time { return func() time.Time { return t0.Add(time.Duration(h) * time.Hour) } }
+	if _, err := c.Export(ctx, dir, &review.ExportOptions{Now: at(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, last := range []string{"-manifest.sha256", "-manifest.json", "-report.html"} {
+		name := filepath.Join(dir, c.ID()+last)
+		if out, err := exec.Command("chattr", "+i", name).CombinedOutput(); err != nil {
+			t.Skipf("chattr: %v %s", err, out)
+		}
+		before := exportDirFiles(t, dir)
+		_, err := c.Export(ctx, dir, &review.ExportOptions{Now: at(2), Overwrite: true})
+		exec.Command("chattr", "-i", name).Run()
+		var ee *review.ExportError
+		if !errors.As(err, &ee) {
+			t.Fatalf("overwrite of an immutable %s: %v, want an *ExportError", last, err)
+		}
+		after := exportDirFiles(t, dir)
+		if len(after) != len(before) {
+			t.Errorf("%s: files: %d after, %d before", last, len(after), len(before))
+		}
+		for n, b := range before {
+			if !bytes.Equal(after[n], b) {
+				t.Errorf("%s: %s not put back after a failed overwrite", last, n)
+			}
+		}
+	}
+}
+
+// DEFECT. "Overwrite lets Export replace the files of an earlier export of the
+// campaign in the directory" and "nothing lost": a directory of the
+// user's that happens to bear an export file's name, with a file in it,
+// is not a file of an earlier export. Export with Overwrite removes the
+// whole tree, silently; it should refuse (*ExportError) and leave it.
+func TestAttack_RExportOverwriteDeletesDirectory(t *testing.T) {
+	ctx := t.Context()
+	c := closedCampaign(t, "bob", "x")
+	dir := t.TempDir()
+	if _, err := c.Export(ctx, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	sums := filepath.Join(dir, c.ID()+"-manifest.sha256")
+	if err := os.Remove(sums); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(sums, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	precious := filepath.Join(sums, "precious.txt")
+	if err := os.WriteFile(precious, []byte("the auditor's notes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Export(ctx, dir, &review.ExportOptions{Overwrite: true})
+	if b, rerr := os.ReadFile(precious); rerr != nil || string(b) != "the auditor's notes" {
+		t.Errorf("Export with Overwrite (err %v) destroyed the directory %s and the file in it: %v", err, sums, rerr)
+	}
+}
+
+// A reviewer that the revoke's verification lies to: "Done means
+// verified: the principal's access was re-read after the change".
+func TestAttack_RRemediationVerifiedByReRead(t *testing.T) {
+	ctx := t.Context()
+	mem, _, snap := testSystem(t)
+	tb := &trickyBackend{failingBackend: &failingBackend{Backend: mem}, lie: map[string]bool{"group:11:member@user:2": true}}
+	sys, err := access.NewSystem(tb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := sqldbtest.SQLiteFileDSN(t)
+	j := openJournal(t, dsn)
+	st := openStore(t, dsn)
+	c, err := st.Create(ctx, snap, baseSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := itemOf(t, c, "group:11:member@user:2").ID
+	decide(t, c, id, "bill@example.com", review.Revoke, "x")
+	if _, err := c.Close(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: j}); err != nil {
+		t.Fatal(err)
+	}
+	it, _ := c.Item(ctx, id)
+	if it.Remediation.Status != review.RemediationFailed || it.Remediation.Verification == nil || it.Remediation.Verification.Verified {
+		t.Errorf("a revoke the system only pretended: %+v", it.Remediation)
+	}
+}
+
+// "Nobody reviews their own access": when every fallback is the person
+// under review, Create refuses (ErrNoReviewer) and writes nothing; a
+// delegation to the person under review keeps their item with the
+// delegator.
+func TestAttack_RSelfReviewNoFallback(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	spec.Fallback = []string{"Ann@Example.com"}
+	if _, err := st.Create(ctx, snap, spec); !errors.Is(err, review.ErrNoReviewer) {
+		t.Errorf("only fallback is the person: %v", err)
+	}
+	if ids, _ := st.Campaigns(ctx); len(ids) != 0 {
+		t.Errorf("campaigns after a refusal: %v", ids)
+	}
+	spec = baseSpec()
+	spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleManager}}
+	spec.Managers = review.ManagerMap{"ann@example.com": "ann@example.com", "bob@example.com": "ANN@example.com"}
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items(t, c) {
+		for _, r := range active(it) {
+			if it.Principal.ID == ann && strings.EqualFold(r, "ann@example.com") {
+				t.Errorf("ann manages and reviews herself: item %d", it.ID)
+			}
+		}
+	}
+	rep, err := c.Delegate(ctx, review.Delegation{From: "ANN@example.com", To: bob, Reason: "holiday", By: "ann@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range rep.Moved {
+		it, _ := c.Item(ctx, id)
+		if it.Principal.ID == bob {
+			t.Errorf("bob's item %d delegated to bob", id)
+		}
+	}
+	if len(rep.KeptSelf) == 0 {
+		t.Errorf("delegation kept nothing with ann: %+v", rep)
 	}
 }

@@ -5,8 +5,10 @@ package review_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"io/fs"
@@ -14,10 +16,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zgov-io/zgov/access"
 	"github.com/zgov-io/zgov/access/memaccess"
@@ -1109,4 +1113,148 @@ func TestAttack_RSelfReviewNoFallback(t *testing.T) {
 	if len(rep.KeptSelf) == 0 {
 		t.Errorf("delegation kept nothing with ann: %+v", rep)
 	}
+}
+
+// DEFECT (CSV; the workbook holds). Excel holds at most 32,767 characters
+// in a cell: a workbook with a longer
+// one is "repaired" (truncated) when opened, and a CSV cell is cut. Each
+// justification is at most 4,096 bytes, but the CSV and the Items sheet put
+// every reviewer's justification of an item in one cell. Promise: "an Items
+// sheet with the CSV's rows" an auditor opens in Excel, "evidence an
+// auditor accepts". What happens: twelve reviewers' justifications of
+// 4,096 bytes, all accepted by DecideMany, make a CSV "justification" cell
+// of 49,368 characters, which Excel cuts when it opens the file: evidence
+// lost in the auditor's hands. The workbook stays within the limit.
+// Expected: no CSV cell longer than Excel takes (or the limit enforced
+// when deciding).
+func TestAttack_RExcelCellLimit(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	var rs []string
+	for k := 0; k < 12; k++ {
+		rs = append(rs, "r"+strconv.Itoa(k)+"@example.com")
+	}
+	spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: rs}}
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := itemOf(t, c, "group:11:member@user:2").ID
+	var ds []review.Decision
+	for _, r := range rs {
+		ds = append(ds, review.Decision{ItemID: id, Reviewer: r, Verdict: review.Revoke, Justification: strings.Repeat("j", 4096)})
+	}
+	if err := c.DecideMany(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteCSV(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(buf.Bytes())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		for k, cell := range r {
+			if n := utf8.RuneCountInString(cell); n > 32767 {
+				t.Errorf("CSV column %s: a cell of %d characters (Excel's limit is 32,767)", recs[0][k], n)
+			}
+		}
+	}
+	buf.Reset()
+	if err := c.WriteXLSX(ctx, &buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range zr.File {
+		rc, _ := f.Open()
+		d := xml.NewDecoder(rc)
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				break
+			}
+			if cd, ok := tok.(xml.CharData); ok && utf8.RuneCount(cd) > 32767 {
+				t.Errorf("%s: a cell of %d characters (Excel's limit is 32,767)", f.Name, utf8.RuneCount(cd))
+			}
+		}
+		rc.Close()
+	}
+}
+
+// A cancelled export leaves nothing: "on any error nothing is left".
+func TestAttack_RExportCancelled(t *testing.T) {
+	c := closedCampaign(t, "bob", "x")
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := c.Export(ctx, dir, nil); err == nil {
+		t.Error("a cancelled export succeeded")
+	}
+	if got := exportDirFiles(t, dir); len(got) != 0 {
+		t.Errorf("a cancelled export left %v", got)
+	}
+	// Unknown format: refused before writing.
+	if _, err := c.Export(t.Context(), dir, &review.ExportOptions{Formats: []review.ExportFormat{"pdf"}}); !errors.Is(err, review.ErrExportOptions) {
+		t.Errorf("unknown format: %v", err)
+	}
+	if got := exportDirFiles(t, dir); len(got) != 0 {
+		t.Errorf("a refused export left %v", got)
+	}
+}
+
+// Reassign: the old reviewer's decision no longer counts and they may no
+// longer decide; history keeps it. An item whose revoke was carried out
+// cannot be certified (ErrRemediationStarted), and a DecideMany with it
+// records nothing.
+func TestAttack_RReassignAndRemediationStarted(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := t.Context()
+		_, sys, snap := testSystem(t)
+		j := openJournal(t, dsn)
+		st := openStore(t, dsn, review.WithRemediator(&review.Remediator{System: sys, Journal: j}))
+		spec := baseSpec()
+		spec.Remediate = review.RemediateOnDecision
+		c, err := st.Create(ctx, snap, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb := itemOf(t, c, "group:11:member@user:3").ID
+		decide(t, c, cb, "bill@example.com", review.Certify, "")
+		if err := c.Reassign(ctx, review.Reassignment{ItemID: cb, From: "bill@example.com", To: "sue@example.com", Reason: "bill left", By: "auditor"}); err != nil {
+			t.Fatal(err)
+		}
+		if it, _ := c.Item(ctx, cb); it.Outcome.State != review.Undecided {
+			t.Errorf("after reassign the old decision still counts: %+v", it.Outcome)
+		}
+		if err := c.Decide(ctx, review.Decision{ItemID: cb, Reviewer: "bill@example.com", Verdict: review.Certify}); !errors.Is(err, review.ErrNotReviewer) {
+			t.Errorf("old reviewer decides after reassign: %v", err)
+		}
+		bb := itemOf(t, c, "group:11:member@user:2").ID
+		decide(t, c, bb, "bill@example.com", review.Revoke, "gone")
+		if it, _ := c.Item(ctx, bb); it.Remediation.Status != review.RemediationDone {
+			t.Fatalf("RemediateOnDecision: %+v", it.Remediation)
+		}
+		n := historyLen(t, c)
+		err = c.DecideMany(ctx, []review.Decision{
+			{ItemID: cb, Reviewer: "sue@example.com", Verdict: review.Certify},
+			{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Certify},
+		})
+		var de *review.DecisionError
+		if !errors.As(err, &de) || de.Index != 1 || !errors.Is(err, review.ErrRemediationStarted) {
+			t.Errorf("certify a remediated item: %v", err)
+		}
+		if historyLen(t, c) != n {
+			t.Error("a refused call recorded decisions")
+		}
+		if err := c.Reassign(ctx, review.Reassignment{ItemID: bb, From: "bill@example.com", To: "sue@example.com", Reason: "r", By: "a"}); !errors.Is(err, review.ErrRemediationStarted) {
+			t.Errorf("reassign a remediated item: %v", err)
+		}
+	})
 }

@@ -1115,7 +1115,7 @@ func TestAttack_RSelfReviewNoFallback(t *testing.T) {
 	}
 }
 
-// DEFECT (CSV; the workbook holds). Excel holds at most 32,767 characters
+// DEFECT. Excel holds at most 32,767 characters
 // in a cell: a workbook with a longer
 // one is "repaired" (truncated) when opened, and a CSV cell is cut. Each
 // justification is at most 4,096 bytes, but the CSV and the Items sheet put
@@ -1124,9 +1124,11 @@ func TestAttack_RSelfReviewNoFallback(t *testing.T) {
 // auditor accepts". What happens: twelve reviewers' justifications of
 // 4,096 bytes, all accepted by DecideMany, make a CSV "justification" cell
 // of 49,368 characters, which Excel cuts when it opens the file: evidence
-// lost in the auditor's hands. The workbook stays within the limit.
-// Expected: no CSV cell longer than Excel takes (or the limit enforced
-// when deciding).
+// lost in the auditor's hands. The workbook cuts the cell at 32,767
+// characters silently, so its Items sheet is not "the CSV's rows" and four
+// reviewers' justifications are simply gone. Expected: every justification
+// in both files, within Excel's limit (e.g. split, or the limit enforced
+// when deciding), or at least a visible mark of the cut.
 func TestAttack_RExcelCellLimit(t *testing.T) {
 	ctx := t.Context()
 	_, _, snap := testSystem(t)
@@ -1172,6 +1174,7 @@ func TestAttack_RExcelCellLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	js := 0
 	for _, f := range zr.File {
 		rc, _ := f.Open()
 		d := xml.NewDecoder(rc)
@@ -1180,11 +1183,21 @@ func TestAttack_RExcelCellLimit(t *testing.T) {
 			if err != nil {
 				break
 			}
-			if cd, ok := tok.(xml.CharData); ok && utf8.RuneCount(cd) > 32767 {
-				t.Errorf("%s: a cell of %d characters (Excel's limit is 32,767)", f.Name, utf8.RuneCount(cd))
+			if cd, ok := tok.(xml.CharData); ok {
+				if utf8.RuneCount(cd) > 32767 {
+					t.Errorf("%s: a cell of %d characters (Excel's limit is 32,767)", f.Name, utf8.RuneCount(cd))
+				}
+				if strings.Contains(f.Name, "worksheets") || strings.Contains(f.Name, "sharedStrings") {
+					js += bytes.Count(cd, []byte("j"))
+				}
 			}
 		}
 		rc.Close()
+	}
+	// The workbook must not drop justifications silently either: every
+	// one of the 12 x 4,096 'j's (no other text holds a 'j') is there.
+	if js < len(rs)*4096 {
+		t.Errorf("the workbook holds %d of the justifications' %d characters: cut at 32,767 with no mark, the last reviewers' justifications are lost", js, len(rs)*4096)
 	}
 }
 

@@ -1271,3 +1271,136 @@ func TestAttack_RReassignAndRemediationStarted(t *testing.T) {
 		}
 	})
 }
+
+// DEFECT. A justification only of invisible characters is empty to the
+// auditor who reads it: "with an empty justification where one is
+// required: clear errors". What happens: white space (U+3000, U+2028) is
+// refused, but a revoke justified only by zero-width characters (U+200B,
+// U+2060, U+FEFF, U+200C/D: format characters, category Cf) is recorded,
+// and every export shows an empty justification. Expected:
+// ErrJustificationRequired (or ErrInvalidDecision).
+func TestAttack_RInvisibleJustification(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	c, err := st.Create(ctx, snap, baseSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	bb := itemOf(t, c, "group:11:member@user:2").ID
+	for _, j := range []string{"\u3000", "\u2028", "\u200b", "\u2060", "\ufeff", "\u200b\u200c\u200d"} {
+		err := c.Decide(ctx, review.Decision{ItemID: bb, Reviewer: "bill@example.com", Verdict: review.Revoke, Justification: j})
+		if !errors.Is(err, review.ErrJustificationRequired) && !errors.Is(err, review.ErrInvalidDecision) {
+			t.Errorf("revoke justified by %q only: %v, want ErrJustificationRequired (or ErrInvalidDecision)", j, err)
+		}
+	}
+}
+
+// Concurrent Closes: exactly one closes, the others get
+// ErrCampaignClosed, and the default is applied once per item.
+func TestAttack_RConcurrentClose(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, dsn string) {
+		if dsn == sqldbtest.Memory {
+			t.Skip("one connection")
+		}
+		ctx := t.Context()
+		_, _, snap := testSystem(t)
+		st := openStore(t, dsn)
+		spec := baseSpec()
+		spec.Default = review.DefaultRevoke
+		c, err := st.Create(ctx, snap, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := len(items(t, c))
+		var wg sync.WaitGroup
+		errs := make([]error, 6)
+		for k := range errs {
+			wg.Add(1)
+			go func(k int) {
+				defer wg.Done()
+				_, errs[k] = c.Close(ctx, "closer"+strconv.Itoa(k))
+			}(k)
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, review.ErrCampaignClosed):
+			default:
+				t.Errorf("close: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d Closes succeeded", ok)
+		}
+		defaults, closes := 0, 0
+		for e, err := range c.Events(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch e.Kind {
+			case review.EventDefault:
+				defaults++
+			case review.EventClosed:
+				closes++
+			}
+		}
+		if defaults != n || closes != 1 {
+			t.Errorf("events: %d defaults (want %d), %d closes", defaults, n, closes)
+		}
+	})
+}
+
+// The exported JSON decodes into Evidence with hostile strings exact; the
+// exported snapshot loads, passes its hash and matches the manifest.
+func TestAttack_RExportRoundTrip(t *testing.T) {
+	ctx := t.Context()
+	const name = "=cmd|' /C calc'!A0<script>\u4e2d"
+	const why = "@SUM(1) \"q\" </script> \U0001F600"
+	c := closedCampaign(t, name, why)
+	dir := t.TempDir()
+	m, err := c.Export(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, c.ID()+"-evidence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev review.Evidence
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	foundName, foundWhy := false, false
+	for _, it := range ev.Items {
+		if it.Principal.Name == name {
+			foundName = true
+		}
+	}
+	for _, d := range ev.Decisions {
+		if d.Justification == why {
+			foundWhy = true
+		}
+	}
+	if !foundName || !foundWhy {
+		t.Errorf("JSON does not hold the values as they are: name %v, justification %v", foundName, foundWhy)
+	}
+	if len(ev.Items) != m.Items || len(ev.Decisions) != m.Decisions || len(ev.Events) != m.Events {
+		t.Errorf("manifest counts %d/%d/%d, JSON %d/%d/%d", m.Items, m.Decisions, m.Events, len(ev.Items), len(ev.Decisions), len(ev.Events))
+	}
+	f, err := os.Open(filepath.Join(dir, c.ID()+"-snapshot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := access.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Hash() != m.SnapshotHash || ev.Campaign.Population.SnapshotHash != m.SnapshotHash {
+		t.Errorf("snapshot hash %s, manifest %s", s.Hash(), m.SnapshotHash)
+	}
+}

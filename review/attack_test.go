@@ -1404,3 +1404,67 @@ func TestAttack_RExportRoundTrip(t *testing.T) {
 		t.Errorf("snapshot hash %s, manifest %s", s.Hash(), m.SnapshotHash)
 	}
 }
+
+// The HTML report in summary mode (more items than HTMLMaxRows) escapes
+// hostile reviewers, names and justifications, and links nothing.
+func TestAttack_RHTMLSummaryHostile(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := hostileSystem(t, "<img src=x onerror=alert(1)>")
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	spec.Name = "<style>@import url(http://evil.example/x.css)</style>"
+	spec.Reviewers = []review.ReviewerRule{{Kind: review.RuleNamed, Reviewers: []string{"<script>alert(1)</script>"}}}
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, c, itemOf(t, c, "group:11:member@user:2").ID, "<script>alert(1)</script>", review.Revoke, "<a href=\"https://evil.example/\">x</a>")
+	if _, err := c.Close(ctx, "<b>closer</b>"); err != nil {
+		t.Fatal(err)
+	}
+	for _, rows := range []int{0, 1} {
+		var buf bytes.Buffer
+		if err := c.WriteHTML(ctx, &buf, &review.ExportOptions{HTMLMaxRows: rows}); err != nil {
+			t.Fatal(err)
+		}
+		h := strings.ToLower(buf.String())
+		for _, bad := range []string{"<script", "<img", "<style>@import", "<a href=\"https", "<b>closer", "<style>@import url"} {
+			if strings.Contains(h, bad) {
+				t.Errorf("HTMLMaxRows %d: the report holds %q unescaped", rows, bad)
+			}
+		}
+		for _, m := range regexp.MustCompile(`(?i)<[a-z]+[^>]*\b(href|src|action)\s*=\s*["']?([^"'\s>]*)`).FindAllStringSubmatch(h, -1) {
+			if !strings.HasPrefix(m[2], "#") {
+				t.Errorf("HTMLMaxRows %d: the report references %q", rows, m[0])
+			}
+		}
+	}
+}
+
+// Account items: an account's reviewers are the owners of every resource
+// its grants are on; ann owns the organization she is in, and must not
+// review her own account.
+func TestAttack_RSelfReviewAccount(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	spec := baseSpec()
+	spec.ItemKind = review.KindAccount
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items(t, c) {
+		if it.Principal.ID != ann {
+			continue
+		}
+		for _, r := range active(it) {
+			if strings.EqualFold(r, "ann@example.com") {
+				t.Errorf("ann reviews her own account: %v", active(it))
+			}
+		}
+		if err := c.Decide(ctx, review.Decision{ItemID: it.ID, Reviewer: "ann@example.com", Verdict: review.Certify}); !errors.Is(err, review.ErrNotReviewer) {
+			t.Errorf("ann decides on her own account: %v", err)
+		}
+	}
+}

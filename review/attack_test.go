@@ -794,7 +794,7 @@ func TestAttack_RRemediationStatuses(t *testing.T) {
 			t.Errorf("failed item: %+v", it.Remediation)
 		}
 		it, _ = c.Item(ctx, manual)
-		if it.Remediation.Status != review.RemediationManual || it.Remediation.Guard == "" {
+		if it.Remediation.Status != review.RemediationManual || it.Remediation.Guard != string(provision.GuardProtectedList) {
 			t.Errorf("manual item: %+v", it.Remediation)
 		}
 		// A revoked-and-done item can no longer be certified.
@@ -1466,5 +1466,59 @@ func TestAttack_RSelfReviewAccount(t *testing.T) {
 		if err := c.Decide(ctx, review.Decision{ItemID: it.ID, Reviewer: "ann@example.com", Verdict: review.Certify}); !errors.Is(err, review.ErrNotReviewer) {
 			t.Errorf("ann decides on her own account: %v", err)
 		}
+	}
+}
+
+// DEFECT (other account). "Drift compares a later snapshot of the same
+// system with the campaign". What happens: a snapshot of another account
+// (same data, Account "other") is accepted, every revoked grant it holds is
+// reported as DriftReturned, and the event is recorded in the campaign's
+// history and evidence: a false report an auditor acts on. Remediate
+// refuses another account (provision.ErrWrongAccount); Drift should too,
+// and likewise a snapshot taken before the campaign's. Holds: a revoke
+// given by the default at close, carried out and verified, that comes back
+// is drift.
+func TestAttack_RDriftOtherAccountAndDefault(t *testing.T) {
+	ctx := t.Context()
+	mem, sys, snap := testSystem(t)
+	dsn := sqldbtest.SQLiteFileDSN(t)
+	j := openJournal(t, dsn)
+	st := openStore(t, dsn)
+	spec := baseSpec()
+	spec.Scope = review.Scope{ResourceTypes: []string{"group"}}
+	spec.Default = review.DefaultRevoke
+	c, err := st.Create(ctx, snap, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(items(t, c))
+	if _, err := c.Close(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := c.Remediate(ctx, &review.Remediator{System: sys, Journal: j}); err != nil || rep.Done != n {
+		t.Fatalf("remediate: %+v %v", rep, err)
+	}
+	if err := mem.PutGrant(access.NewGrant("group:10:member", bob, nil)); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Drift(ctx, resync(t, mem, t0.Add(24*3600e9)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Items) != 1 || rep.Items[0].Kind != review.DriftReturned || rep.Items[0].GrantID != "group:10:member@user:2" {
+		t.Errorf("drift after default revoke: %+v", rep.Items)
+	}
+	d := testData()
+	d.Account = "other"
+	ob, err := memaccess.New(d, memaccess.WithExclusive("role", "custom_role"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := resync(t, ob, t0.Add(48*3600e9))
+	if rep, err := c.Drift(ctx, other); err == nil {
+		t.Errorf("drift against another account's snapshot accepted: %d items", len(rep.Items))
+	}
+	if rep, err := c.Drift(ctx, resync(t, mem, t0.Add(-24*3600e9))); err == nil {
+		t.Errorf("drift against a snapshot older than the campaign's accepted: %d items", len(rep.Items))
 	}
 }

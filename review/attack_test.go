@@ -1522,3 +1522,38 @@ func TestAttack_RDriftOtherAccountAndDefault(t *testing.T) {
 		t.Errorf("drift against a snapshot older than the campaign's accepted: %d items", len(rep.Items))
 	}
 }
+
+// Campaign IDs name export files and journal IDs: path tricks and bad
+// bytes are refused with a *SpecError naming "id"; a second campaign of an
+// ID is refused (ErrCampaignExists) and the first is untouched.
+func TestAttack_RSpecID(t *testing.T) {
+	ctx := t.Context()
+	_, _, snap := testSystem(t)
+	st := openStore(t, sqldbtest.Memory)
+	for _, id := range []string{"../x", "a/b", "Q1", "q1 ", ".", "..", "a\x00b", strings.Repeat("a", 41), "=cmd"} {
+		spec := baseSpec()
+		spec.ID = id
+		_, err := st.Create(ctx, snap, spec)
+		var se *review.SpecError
+		if !errors.As(err, &se) || !errors.Is(err, review.ErrInvalidSpec) || se.Field != "id" {
+			t.Errorf("ID %q: %v", id, err)
+		}
+	}
+	c, err := st.Create(ctx, snap, baseSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, c, itemOf(t, c, "group:11:member@user:2").ID, "bill@example.com", review.Revoke, "x")
+	spec := baseSpec()
+	spec.Name = "again"
+	if _, err := st.Create(ctx, snap, spec); !errors.Is(err, review.ErrCampaignExists) {
+		t.Errorf("second campaign q1: %v", err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "Q1 2026" || historyLen(t, c) != 1 {
+		t.Errorf("the first campaign changed: %+v", info)
+	}
+}

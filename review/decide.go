@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Decision is a reviewer's decision on an item.
@@ -89,7 +90,7 @@ func (c *Campaign) DecideMany(ctx context.Context, ds []Decision) error {
 			return refuse(&DecisionError{Index: 0, ItemID: ds[0].ItemID, Reviewer: ds[0].Reviewer, Err: fmt.Errorf("campaign %q: %w", c.id, ErrCampaignClosed)})
 		}
 		for i, d := range ds {
-			if h.spec.JustifyCertify && strings.TrimSpace(d.Justification) == "" {
+			if h.spec.JustifyCertify && blank(d.Justification) {
 				return refuse(&DecisionError{Index: i, ItemID: d.ItemID, Reviewer: d.Reviewer, Err: fmt.Errorf("campaign %q requires a justification for certify too: %w", c.id, ErrJustificationRequired)})
 			}
 		}
@@ -211,7 +212,7 @@ func checkDecision(d Decision) error {
 	switch d.Verdict {
 	case Certify:
 	case Revoke:
-		if strings.TrimSpace(d.Justification) == "" {
+		if blank(d.Justification) {
 			return fmt.Errorf("a revoke needs a justification: %w", ErrJustificationRequired)
 		}
 	default:
@@ -346,4 +347,16 @@ func inList(ids []int64) string {
 		sb.WriteString(strconv.FormatInt(id, 10))
 	}
 	return sb.String()
+}
+
+// blank reports whether s shows nothing: only spaces and invisible
+// characters (zero-width spaces and joiners, the byte-order mark, and other
+// format characters), which every export would show as empty.
+func blank(s string) bool {
+	for _, r := range s {
+		if !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }

@@ -85,7 +85,10 @@
 // Export writes what an auditor receives into a directory: the items as
 // CSV (a row per grant), the Evidence as JSON, an Excel workbook (an
 // Overview sheet with the population evidence and the counts, an Items
-// sheet with the CSV's rows), one self-contained HTML report (no scripts,
+// sheet with the CSV's rows, a Decisions sheet with the decision history,
+// a justification a cell, and a Drift sheet when a drift report is given;
+// a cell longer than the 32,767 characters a spreadsheet holds is cut and
+// says so), one self-contained HTML report (no scripts,
 // fonts, images or links; printable), the snapshot if the campaign keeps
 // it, and a manifest of every file's SHA-256 with the verification of
 // provision's journal (ExportOptions.Journal) and a .sha256 file that

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zgov-io/zgov/access"
 )
@@ -16,7 +17,8 @@ import (
 // scope granted to a person of its population after its snapshot
 // (DriftGranted: nobody reviewed it), and access the campaign revoked,
 // and verified gone, that is held again (DriftReturned). The later
-// snapshot is checked as Create checks one (ErrInvalidSnapshot). Drift
+// snapshot is checked as Create checks one, and must be of the same
+// backend and account, taken no earlier (ErrInvalidSnapshot). Drift
 // records an event with the counts and the snapshot's hash.
 func (c *Campaign) Drift(ctx context.Context, now *access.Snapshot) (*DriftReport, error) {
 	if now == nil {
@@ -28,6 +30,17 @@ func (c *Campaign) Drift(ctx context.Context, now *access.Snapshot) (*DriftRepor
 	info, err := c.Info(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// A later snapshot of the same system: another account's, or an
+	// earlier one, would report drift that is not there.
+	pop, prov := info.Population, now.Provenance()
+	if prov.Backend != pop.Backend || prov.Account != pop.Account {
+		return nil, fmt.Errorf("review: drift of campaign %q: the snapshot is of %s %q, the campaign's of %s %q: %w",
+			c.id, prov.Backend, prov.Account, pop.Backend, pop.Account, ErrInvalidSnapshot)
+	}
+	if prov.TakenAt.Before(pop.TakenAt) {
+		return nil, fmt.Errorf("review: drift of campaign %q: the snapshot was taken at %s, before the campaign's (%s): %w",
+			c.id, prov.TakenAt.Format(time.RFC3339), pop.TakenAt.Format(time.RFC3339), ErrInvalidSnapshot)
 	}
 	what := "drift of campaign " + c.id
 	population := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // itemColumn is one column of the CSV and of the workbook's Items sheet.
@@ -250,15 +251,37 @@ func csvTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// csvText defuses a cell a spreadsheet would take for a formula.
+// csvText defuses a cell a spreadsheet would take for a formula, and cuts
+// one longer than a spreadsheet cell holds (cellLimit), saying so.
 func csvText(s string) string {
 	if s != "" {
 		switch s[0] {
 		case '=', '+', '-', '@', '\t', '\r':
-			return "'" + s
+			s = "'" + s
 		}
 	}
-	return s
+	return cutCell(s)
+}
+
+// cellLimit is the most characters a cell of Excel holds.
+const cellLimit = 32767
+
+// cutMark ends a cell cut at cellLimit.
+const cutMark = " [cut at the 32,767 characters a spreadsheet cell holds: the whole text is in the JSON, and each decision's justification in the workbook's Decisions sheet]"
+
+// cutCell cuts s to cellLimit characters, ending with cutMark, if it is
+// longer.
+func cutCell(s string) string {
+	if len(s) <= cellLimit || utf8.RuneCountInString(s) <= cellLimit {
+		return s
+	}
+	keep := cellLimit - utf8.RuneCountInString(cutMark)
+	i := 0
+	for n := 0; n < keep; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + cutMark
 }
 
 // csvSink writes FormatCSV.

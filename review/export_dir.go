@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 )
 
 // Export writes the campaign's evidence into dir, an existing directory:
@@ -57,14 +58,26 @@ func (c *Campaign) Export(ctx context.Context, dir string, opts *ExportOptions) 
 		names = append(names, f.fileName(c.id))
 	}
 	names = append(names, manifestName, sumsName)
-	if !o.Overwrite {
-		for _, n := range names {
-			p := filepath.Join(dir, n)
-			if _, err := os.Lstat(p); err == nil {
-				return nil, &ExportError{Op: "create", Path: p, Err: ErrExportExists}
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return nil, &ExportError{Op: "open", Path: p, Err: pathCause(err)}
-			}
+	// One export of a campaign into a directory at a time: two at once
+	// would mix their files (and a manifest of one with the files of the
+	// other).
+	unlock, err := lockExport(dir, c.id)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	for _, n := range names {
+		p := filepath.Join(dir, n)
+		fi, err := os.Lstat(p)
+		switch {
+		case err == nil && !o.Overwrite:
+			return nil, &ExportError{Op: "create", Path: p, Err: ErrExportExists}
+		case err == nil && !fi.Mode().IsRegular():
+			// Overwrite replaces an earlier export's files, never a
+			// directory or a link that happens to have the name.
+			return nil, &ExportError{Op: "replace", Path: p, Err: fmt.Errorf("%w: it is not a regular file, so not an earlier export's", ErrExportExists)}
+		case err != nil && !errors.Is(err, fs.ErrNotExist):
+			return nil, &ExportError{Op: "open", Path: p, Err: pathCause(err)}
 		}
 	}
 	h := newHead(o)
@@ -384,4 +397,30 @@ func (s *countSink) batch(b *evidenceBatch) error {
 	s.decisions += len(b.decisions)
 	s.events += len(b.events)
 	return nil
+}
+
+// exportLockStale is how old an export's lock file must be for another
+// export to take it over (its export died).
+const exportLockStale = time.Hour
+
+// lockExport takes the lock of exports of campaign id into dir: a file
+// created exclusively, removed by the returned func. A lock older than
+// exportLockStale is taken over.
+func lockExport(dir, id string) (func(), error) {
+	p := filepath.Join(dir, ".zgov-export-"+id+".lock")
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			_ = f.Close()
+			return func() { _ = os.Remove(p) }, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, &ExportError{Op: "create", Path: dir, Err: pathCause(err)}
+		}
+		fi, serr := os.Stat(p)
+		if attempt > 0 || serr != nil || time.Since(fi.ModTime()) < exportLockStale {
+			return nil, &ExportError{Op: "lock", Path: p, Err: fmt.Errorf("%w: another export of campaign %q into this directory is running (a lock older than %v is taken over)", ErrExportExists, id, exportLockStale)}
+		}
+		_ = os.Remove(p) // stale: its export died
+	}
 }

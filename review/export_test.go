@@ -373,8 +373,12 @@ func TestExportXLSX(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer x.Close()
-		if got := x.GetSheetList(); !slices.Equal(got, []string{"Overview", "Items", "Drift"}) {
+		if got := x.GetSheetList(); !slices.Equal(got, []string{"Overview", "Items", "Decisions", "Drift"}) {
 			t.Errorf("sheets %v", got)
+		}
+		// The Decisions sheet is the history: a header and a row per decision.
+		if ds, err := x.GetRows("Decisions"); err != nil || len(ds) < 2 || ds[0][4] != "Justification" {
+			t.Errorf("Decisions sheet: %v, %v", ds, err)
 		}
 		overview, err := x.GetRows("Overview")
 		if err != nil {

@@ -11,9 +11,10 @@ import (
 
 // The sheets of the workbook.
 const (
-	sheetOverview = "Overview"
-	sheetItems    = "Items"
-	sheetDrift    = "Drift"
+	sheetOverview  = "Overview"
+	sheetItems     = "Items"
+	sheetDrift     = "Drift"
+	sheetDecisions = "Decisions"
 )
 
 // xlsxSink writes FormatXLSX: the Items sheet is streamed as the items are
@@ -30,6 +31,11 @@ type xlsxSink struct {
 	campaign string
 	row      row
 	cells    []any
+	// decisions streams the Decisions sheet: the decision history, one
+	// decision a row, so that every justification is whole; nil once
+	// flushed (the decisions come before the items).
+	decisions *excelize.StreamWriter
+	drows     int
 }
 
 // xlsxStyles are the workbook's styles.
@@ -100,6 +106,16 @@ func (s *xlsxSink) begin(h *exportHead) (err error) {
 
 func (s *xlsxSink) batch(b *evidenceBatch) error {
 	s.t.add(b)
+	for _, d := range b.decisions {
+		if err := s.decision(d); err != nil {
+			return err
+		}
+	}
+	if len(b.items) > 0 {
+		if err := s.flushDecisions(); err != nil {
+			return err
+		}
+	}
 	for i := range b.items {
 		if err := itemRows(s.campaign, &b.items[i].Item, s.row, s.emit); err != nil {
 			return err
@@ -116,7 +132,7 @@ func (s *xlsxSink) emit(r row) error {
 		case cellEmpty:
 			s.cells[i] = nil
 		case cellText:
-			s.cells[i] = c.s
+			s.cells[i] = cutCell(c.s)
 		case cellInt:
 			s.cells[i] = c.n
 		case cellBool:
@@ -129,8 +145,55 @@ func (s *xlsxSink) emit(r row) error {
 	return s.sw.SetRow("A"+strconv.Itoa(s.rows), s.cells)
 }
 
+// decision writes one row of the Decisions sheet, starting it if need be.
+func (s *xlsxSink) decision(d DecisionRecord) error {
+	if s.decisions == nil {
+		if s.drows > 0 {
+			return nil // flushed: a decision after the items cannot be (the reader sends them first)
+		}
+		if _, err := s.f.NewSheet(sheetDecisions); err != nil {
+			return err
+		}
+		sw, err := s.f.NewStreamWriter(sheetDecisions)
+		if err != nil {
+			return err
+		}
+		cols := []struct {
+			title string
+			width float64
+		}{{"#", 8}, {"Item", 10}, {"Reviewer", 28}, {"Decision", 12}, {"Justification", 60}, {"At (UTC)", 20}}
+		header := make([]any, len(cols))
+		for i, c := range cols {
+			if err := sw.SetColWidth(i+1, i+1, c.width); err != nil {
+				return err
+			}
+			header[i] = excelize.Cell{StyleID: s.styles.header, Value: c.title}
+		}
+		if err := sw.SetRow("A1", header); err != nil {
+			return err
+		}
+		s.decisions, s.drows = sw, 1
+	}
+	s.drows++
+	return s.decisions.SetRow("A"+strconv.Itoa(s.drows), []any{d.Seq, d.ItemID, csvText(d.Reviewer), string(d.Verdict),
+		csvText(d.Justification), excelize.Cell{StyleID: s.styles.date, Value: d.At.UTC()}})
+}
+
+// flushDecisions ends the Decisions sheet.
+func (s *xlsxSink) flushDecisions() error {
+	if s.decisions == nil {
+		return nil
+	}
+	sw := s.decisions
+	s.decisions = nil
+	return sw.Flush()
+}
+
 func (s *xlsxSink) end() error {
 	defer s.f.Close()
+	if err := s.flushDecisions(); err != nil {
+		return err
+	}
 	f := s.f
 	last, err := excelize.ColumnNumberToName(len(itemColumns))
 	if err != nil {

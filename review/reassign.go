@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // ErrReasonRequired means a reassignment or delegation has no reason.
@@ -145,7 +144,7 @@ func checkMove(from, to, reason, by string) error {
 	if from == to {
 		return fmt.Errorf("from and to are both %q: %w", from, ErrInvalidDecision)
 	}
-	if strings.TrimSpace(reason) == "" {
+	if blank(reason) {
 		return ErrReasonRequired
 	}
 	if r := checkText(reason, maxReason, true); r != "" {

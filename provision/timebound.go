@@ -350,11 +350,16 @@ func (tb *TimeBound) again(ctx context.Context, existing, g TimeBoundGrant) (Tim
 	if existing.PrincipalID != g.PrincipalID || existing.EntitlementID != g.EntitlementID || existing.Actor != g.Actor || existing.asked != g.asked {
 		return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, ErrTimeBoundConflict)
 	}
+	waitUntil := time.Now().Add(30 * time.Second)
 	for existing.State == TimeBoundPending {
-		// Another call is making the grant: wait for it, or take over once
-		// its lease has run out (it died).
+		// Another call is making the grant: wait for it (for 30 s at most),
+		// or take over once its lease has run out (it died).
 		if !existing.claimUntil.After(tb.now()) {
 			return tb.carryGrant(ctx, existing, false)
+		}
+		if time.Now().After(waitUntil) {
+			return existing, fmt.Errorf("provision: time-bound grant %s is being granted by another call, whose claim runs out at %s: ask again then: %w",
+				g.ID, existing.claimUntil.Format(time.RFC3339), ErrTimeBoundConflict)
 		}
 		if err := sleepUntil(ctx, time.Now, time.Now().Add(50*time.Millisecond)); err != nil {
 			return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)

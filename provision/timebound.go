@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -236,9 +237,9 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 	if err := o.Guards.Validate(); err != nil {
 		return nil, fmt.Errorf("provision: time-bound: %w", err)
 	}
-	o.MaxAttempts = cmpOr(o.MaxAttempts, 8)
-	o.SweepInterval = cmpOr(o.SweepInterval, time.Minute)
-	o.Workers = cmpOr(o.Workers, 10)
+	o.MaxAttempts = cmp.Or(o.MaxAttempts, 8)
+	o.SweepInterval = cmp.Or(o.SweepInterval, time.Minute)
+	o.Workers = cmp.Or(o.Workers, 10)
 	tb.now = o.Now
 	if tb.now == nil {
 		tb.now = time.Now
@@ -268,14 +269,6 @@ func NewTimeBound(ctx context.Context, store *Store, sys *access.System, j *Jour
 	}
 	tb.queue = q
 	return tb, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // backoffPolicy is a River retry policy from a backoff function.
@@ -330,18 +323,24 @@ func (tb *TimeBound) Grant(ctx context.Context, req TimeBoundRequest) (TimeBound
 // access: held now, and not left behind by an earlier time-bound grant whose
 // revoke failed.
 func (tb *TimeBound) standing(ctx context.Context, g TimeBoundGrant) (bool, error) {
-	held, err := tb.sys.GrantsFor(ctx, g.PrincipalID)
-	if err != nil {
-		return false, fmt.Errorf("provision: time-bound grant: %w", err)
-	}
-	if !slices.ContainsFunc(held, func(h access.Grant) bool { return h.ID() == g.GrantID() }) {
-		return false, nil
+	held, err := tb.holds(ctx, g)
+	if err != nil || !held {
+		return false, err
 	}
 	failed, err := tb.query(ctx, tb.db.SQL, `WHERE grant_id = ? AND state = 'failed' LIMIT 1`, g.GrantID())
 	if err != nil {
 		return false, err
 	}
 	return len(failed) == 0, nil
+}
+
+// holds reports whether g's principal holds g's entitlement now.
+func (tb *TimeBound) holds(ctx context.Context, g TimeBoundGrant) (bool, error) {
+	held, err := tb.sys.GrantsFor(ctx, g.PrincipalID)
+	if err != nil {
+		return false, fmt.Errorf("provision: time-bound grant: %w", err)
+	}
+	return slices.ContainsFunc(held, func(h access.Grant) bool { return h.ID() == g.GrantID() }), nil
 }
 
 // again answers a Grant whose ID is recorded as existing: a different
@@ -361,7 +360,7 @@ func (tb *TimeBound) again(ctx context.Context, existing, g TimeBoundGrant) (Tim
 			return existing, fmt.Errorf("provision: time-bound grant %s is being granted by another call, whose claim runs out at %s: ask again then: %w",
 				g.ID, existing.claimUntil.Format(time.RFC3339), ErrTimeBoundConflict)
 		}
-		if err := sleepUntil(ctx, time.Now, time.Now().Add(50*time.Millisecond)); err != nil {
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
 			return existing, fmt.Errorf("provision: time-bound grant %s: %w", g.ID, err)
 		}
 		var err error
@@ -602,8 +601,7 @@ func (tb *TimeBound) carryGrant(ctx context.Context, g TimeBoundGrant, inserted 
 		// failed; unknown, it is active too, since revoking what is not
 		// held is harmless and leaving what is held is not.
 		msg, failed = errString(r.Err), 1
-		held, herr := tb.sys.GrantsFor(ctx, g.PrincipalID)
-		if herr == nil && !slices.ContainsFunc(held, func(h access.Grant) bool { return h.ID() == g.GrantID() }) {
+		if held, herr := tb.holds(ctx, g); herr == nil && !held {
 			next = TimeBoundGrantFailed
 		}
 	}

@@ -87,18 +87,10 @@ func (w *expireWorker) Work(ctx context.Context, job *river.Job[expireArgs]) err
 
 // sleepUntil waits until now() reaches t, or ctx ends.
 func sleepUntil(ctx context.Context, now func() time.Time, t time.Time) error {
-	d := t.Sub(now())
-	if d <= 0 {
-		return nil
+	if d := t.Sub(now()); d > 0 {
+		return sleepCtx(ctx, d)
 	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
+	return nil
 }
 
 // expire claims, in batches, the open grants of windows up to window whose

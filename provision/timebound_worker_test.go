@@ -340,6 +340,16 @@ func TestTimeBoundManyWorkersRevokeOnce(t *testing.T) {
 	waitEnded(t, z.tb, 3*time.Minute, ids...)
 
 	deletes, throttled := membershipDeletes(t, z.srv)
+	// In bulk: Zendesk deletes 100 memberships a job.
+	deleteRequests := 0
+	for _, r := range z.srv.RequestLog() {
+		if r.Method == "DELETE" && strings.Contains(r.Path, "group_memberships") {
+			deleteRequests++
+		}
+	}
+	if limit := (n+99)/100 + 2; deleteRequests > limit {
+		t.Errorf("%d delete requests for %d expiries in one second, want at most %d: not revoked in bulk", deleteRequests, n, limit)
+	}
 	twice := 0
 	for _, c := range deletes {
 		if c > 1 {
